@@ -1,0 +1,1 @@
+"""The domain models (customers, products, orders, items, events, subscriptions, invoices)."""

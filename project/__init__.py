@@ -1,0 +1,1 @@
+"""Composition root: settings, URLs, and the wiring between Django and PostgreSQL."""

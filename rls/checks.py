@@ -1,0 +1,91 @@
+"""System checks: refuse to run on a connection that could bypass tenant isolation.
+
+They run with every ``manage.py`` command (and at server start) against the runtime
+(``default``) connection, reading the live catalog rather than trusting the Python side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+
+from rls.constraints import tenant_policy_of, tenant_scoped_models
+
+ROLE_SQL = """
+SELECT current_user, r.rolsuper, r.rolbypassrls
+FROM pg_roles r WHERE r.rolname = current_user
+"""
+
+TABLE_SQL = """
+SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+       pg_get_userbyid(c.relowner) AS owner,
+       pg_has_role(current_user, c.relowner, 'MEMBER') AS runtime_is_owner,
+       ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)
+"""
+
+
+def runtime_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]:
+    """Everything wrong with the runtime connection and the tenant tables, as check messages."""
+    models = tenant_scoped_models()
+    expected = {model._meta.db_table: tenant_policy_of(model) for model in models}
+    connection = connections[using]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(ROLE_SQL)
+            user, is_super, bypass = cursor.fetchone()
+            cursor.execute(TABLE_SQL, [list(expected)])
+            tables = {row[0]: row[1:] for row in cursor.fetchall()}
+    except DatabaseError as exc:
+        return [checks.Warning(
+            f"Could not inspect the database for RLS checks: {exc}".strip(),
+            hint="Start the database (python manage.py dbserver start) and run bootstrap_db.",
+            id="rls.W001",
+        )]
+    found: list[checks.CheckMessage] = []
+    if is_super:
+        found.append(checks.Error(
+            f"The runtime connection '{using}' is the superuser {user!r}: superusers bypass RLS.",
+            hint="Point DATABASE_URL at the unprivileged app role (python manage.py dburl --role app).",
+            id="rls.E001",
+        ))
+    if bypass:
+        found.append(checks.Error(
+            f"The runtime role {user!r} has BYPASSRLS.", hint="ALTER ROLE ... NOBYPASSRLS, or rerun bootstrap_db.",
+            id="rls.E002",
+        ))
+    missing = [table for table in expected if table not in tables]
+    if missing:
+        found.append(checks.Warning(
+            f"Tenant tables not created yet: {', '.join(sorted(missing))}.",
+            hint="Run python manage.py migrate.", id="rls.W002",
+        ))
+    for table, (enabled, forced, owner, runtime_is_owner, policies) in sorted(tables.items()):
+        if runtime_is_owner:
+            found.append(checks.Error(
+                f"The runtime role {user!r} owns (or is a member of the owner {owner!r} of) table {table!r}.",
+                hint="Tables belong to the owner role; the app role must not be a member of it.",
+                id="rls.E003",
+            ))
+        if not enabled or not forced:
+            found.append(checks.Error(
+                f"Table {table!r} does not have row level security ENABLED and FORCED "
+                f"(enabled={enabled}, forced={forced}).",
+                hint="Run python manage.py migrate; never ALTER TABLE ... DISABLE ROW LEVEL SECURITY.",
+                id="rls.E004",
+            ))
+        policy = expected[table]
+        if policy is not None and policy.name not in policies:
+            found.append(checks.Error(
+                f"Table {table!r} lacks its tenant policy {policy.name!r}.",
+                hint="Run python manage.py migrate.", id="rls.E005",
+            ))
+    return found
+
+
+@checks.register("rls")
+def check_rls(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return runtime_findings()

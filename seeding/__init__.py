@@ -1,0 +1,1 @@
+"""seeding package."""

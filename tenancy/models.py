@@ -1,0 +1,165 @@
+"""``Tenant`` and the building blocks of tenant-scoped models.
+
+A model becomes tenant-scoped by subclassing :class:`TenantScopedModel`. Its ``tenant``
+field attaches, on the concrete model, the RLS policy and ``UNIQUE (tenant_id, id)``;
+each :class:`TenantForeignKey` attaches a composite foreign key
+``(tenant_id, x_id) REFERENCES x (tenant_id, id)`` and its index. ``makemigrations``
+sees them as constraints, so a new tenant-scoped model needs no hand-kept list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pgtrigger
+from django.db import models
+from django.utils import timezone
+
+from rls.constraints import TenantForeignKeyConstraint, TenantIsolationPolicy
+from tenancy.context import current_tenant_id
+from tenancy.ids import uuid7
+from tenancy.managers import CurrentTenantManager, TenantManager
+
+
+def _index_name(model_name: str, field: str) -> str:
+    """``<model>_<field>_<hash>_tfk``, at most 30 characters (Django's index name limit)."""
+    digest = hashlib.sha1(f"{model_name}.{field}".encode()).hexdigest()[:6]
+    return f"{model_name[:9]}_{field[:9]}_{digest}_tfk"
+
+
+def _is_historical(cls: type) -> bool:
+    # Models rendered from migration state live in the fake module "__fake__"; their
+    # constraints come from the migration state, not from these fields.
+    return cls.__module__ == "__fake__"
+
+
+def _attach(cls: type[models.Model], item: Any, attribute: str = "constraints") -> None:
+    existing = getattr(cls._meta, attribute)
+    if not any(getattr(e, "name", None) == item.name for e in existing):
+        existing.append(item)
+    # Migration state copies only the Meta options a model declared (original_attrs).
+    cls._meta.original_attrs[attribute] = existing
+
+
+class TenantField(models.ForeignKey):
+    """The ``tenant`` column of a tenant-scoped model; attaches the RLS policy."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("to", "tenancy.Tenant")
+        kwargs.setdefault("on_delete", models.DO_NOTHING)
+        kwargs.setdefault("related_name", "+")
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", False)  # every index on the table leads with tenant_id
+        super().__init__(*args, **kwargs)
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, *args: Any, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        if cls._meta.abstract or _is_historical(cls):
+            return
+        table = cls._meta.db_table
+        _attach(cls, TenantIsolationPolicy(name=f"{table}_tenant_isolation"[:63], column=self.get_attname()))
+        _attach(cls, models.UniqueConstraint(fields=[name, "id"], name=f"{table}_tenant_id_key"[:63]))
+
+
+class TenantForeignKey(models.ForeignKey):
+    """A foreign key to another tenant-scoped model, enforced as ``(tenant_id, x_id)``.
+
+    The single-column database constraint is replaced by the composite one, so a row can
+    only ever point at a parent of its own tenant, whatever SQL writes it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["db_constraint"] = False
+        kwargs.setdefault("db_index", False)  # the (tenant_id, x_id) index replaces it
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs.pop("db_constraint", None)
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, *args: Any, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        if cls._meta.abstract or _is_historical(cls):
+            return
+        table = cls._meta.db_table
+        _attach(cls, TenantForeignKeyConstraint(name=f"{table}_{name}_tenant_fk"[:63], field=name))
+        _attach(cls, models.Index(fields=["tenant", name], name=_index_name(cls._meta.model_name, name)),
+                attribute="indexes")
+
+
+class Tenant(models.Model):
+    """A customer of the SaaS platform. Row-level secured on ``id``: a tenant sees itself."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=63, unique=True)
+    domain = models.CharField(max_length=253, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(default=True)
+    settings = models.JSONField(default=dict, blank=True)
+
+    objects = CurrentTenantManager()
+
+    class Meta:
+        base_manager_name = "objects"
+        db_table = "tenancy_tenant"
+        ordering = ["name"]
+        constraints = [TenantIsolationPolicy(name="tenancy_tenant_tenant_isolation", column="id")]
+        indexes = [models.Index(fields=["created_at"], name="tenant_created_at_idx")]
+        triggers = [
+            pgtrigger.Trigger(
+                name="set_updated_at", when=pgtrigger.Before, operation=pgtrigger.Update,
+                func="NEW.updated_at := now(); RETURN NEW;",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+def _tenant_triggers() -> list[pgtrigger.Trigger]:
+    return [
+        # updated_at is right for raw SQL and QuerySet.update() too: DMS and incremental
+        # lakehouse loads depend on it.
+        pgtrigger.Trigger(
+            name="set_updated_at", when=pgtrigger.Before, operation=pgtrigger.Update,
+            func="NEW.updated_at := now(); RETURN NEW;",
+        ),
+        # An integrity guard, not the boundary: any role can skip triggers via
+        # pgtrigger.ignore; the policy's WITH CHECK is what stops a tenant move.
+        pgtrigger.Protect(
+            name="tenant_id_immutable", operation=pgtrigger.Update,
+            condition=pgtrigger.AnyChange("tenant"),
+        ),
+    ]
+
+
+class TenantScopedModel(models.Model):
+    """Abstract base of every tenant-scoped table."""
+
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)
+    tenant = TenantField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    #: The only manager, also Django's base manager: related-object access, refresh and
+    #: the deletion collector fail fast outside a context as well.
+    objects = TenantManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "objects"
+        triggers = _tenant_triggers()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        tenant_id = current_tenant_id(kwargs.get("using") or self._state.db or "default")
+        if self.tenant_id is None:
+            self.tenant_id = tenant_id
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        current_tenant_id(kwargs.get("using") or self._state.db or "default")
+        return super().delete(*args, **kwargs)

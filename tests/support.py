@@ -1,0 +1,36 @@
+"""Helpers shared by the test suites (no fixtures here; see conftest.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+import pgtrigger
+from django.db import connection
+
+from models_app.models import DOMAIN_MODELS, Event
+from rls.sql import qn
+from tenancy import tenant_context
+from tenancy.models import Tenant
+
+
+def purge_tenants(tenant_ids: Iterable[uuid.UUID]) -> None:
+    """Delete every row of these tenants as the app role, children first.
+
+    Tests never TRUNCATE (the app role may not) and never use the owner to clean up.
+    Events are append-only; removing test data is what ``pgtrigger.ignore`` is for.
+    """
+    for tenant_id in tenant_ids:
+        with tenant_context(tenant_id), pgtrigger.ignore("models_app.Event:append_only"), \
+                connection.cursor() as cursor:
+            for model in (*reversed(DOMAIN_MODELS), Tenant):
+                cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")
+
+
+def as_role_rows(conn, sql: str, params: object = None) -> list[tuple]:
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+__all__ = ["Event", "as_role_rows", "purge_tenants"]
