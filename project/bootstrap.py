@@ -15,6 +15,7 @@ from project.database import connect, database_name, role_credentials
 from rls.roles import configured_roles, database_statements, role_statements
 
 Log = Callable[[str], None]
+ROLE_LOCK_KEY = 7_340_001
 
 
 class BootstrapError(RuntimeError):
@@ -35,9 +36,15 @@ def _admin(dbname: str):
 
 def ensure_roles(log: Log = lambda _m: None) -> None:
     passwords = {key: creds.password for key, creds in role_credentials().items()}
-    with _admin("postgres") as conn, conn.cursor() as cursor:
-        for statement in role_statements(configured_roles(), passwords):
-            cursor.execute(statement)
+    conn = _admin("postgres")
+    try:
+        with conn.cursor() as cursor:
+            # Roles are cluster-wide: serialise concurrent bootstraps (parallel test runs).
+            cursor.execute("SELECT pg_advisory_lock(%s)", [ROLE_LOCK_KEY])
+            for statement in role_statements(configured_roles(), passwords):
+                cursor.execute(statement)
+    finally:
+        conn.close()
     log("roles: " + ", ".join(f"{k}={v}" for k, v in vars(configured_roles()).items()))
 
 
