@@ -8,7 +8,11 @@ from project.database import BASE_DIR, django_database, resolver_role_name, role
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = os.environ.get("DJANGO_DEBUG", "True").lower() in {"1", "true", "yes"}
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,.localhost,testserver").split(",") if h.strip()]
+ALLOWED_HOSTS = [
+    host.strip()
+    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,.localhost,testserver").split(",")
+    if host.strip()
+]
 
 INSTALLED_APPS = [
     "rls",  # first: its ``migrate`` command (runs as the owner role) overrides Django's

@@ -67,7 +67,7 @@ def role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) ->
             literal = f":'{key}_password'" if passwords is None else _literal(passwords[key])
             password = f" PASSWORD {literal}"
         statements.append(
-            "DO $$ BEGIN "
+            "DO $$ BEGIN "  # noqa: S608 - identifiers and literals are quoted by qn()/_literal()
             f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(name)}) THEN "
             f"CREATE ROLE {qn(name)}; END IF; END $$"
         )
@@ -126,7 +126,7 @@ def resolver_function_statements(roles: Roles) -> list[str]:
     fn = f"public.{RESOLVE_FUNCTION}(text, text)"
     resolver = qn(roles.resolver)
     return [
-        f"CREATE OR REPLACE FUNCTION {fn.replace('(text, text)', '(p_slug text, p_host text)')} "
+        f"CREATE OR REPLACE FUNCTION {fn.replace('(text, text)', '(p_slug text, p_host text)')} "  # noqa: S608
         "RETURNS TABLE (id uuid, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER "
         "SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN "
         f"RETURN QUERY SELECT t.id, t.is_active FROM public.{TENANT_TABLE} AS t "

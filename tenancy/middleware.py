@@ -14,6 +14,7 @@ to this thread and its connection, so they see the context's transaction and ten
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 

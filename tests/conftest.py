@@ -51,7 +51,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
 
 
 @pytest.fixture
-def committed(django_db_setup: str, django_db_blocker) -> Iterator["CommittedWorld"]:
+def committed(django_db_setup: str, django_db_blocker) -> Iterator[CommittedWorld]:
     """Database access without the test transaction: what a test writes is committed.
 
     Tenants made through the returned helper are purged (as the app role) afterwards.
