@@ -202,7 +202,12 @@ class LocalServer:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         kwargs: dict[str, object] = {}
         if self._as_root():
-            kwargs["user"] = SERVER_OS_USER
+            import pwd
+
+            # Drop root's groups too: with gid 0 kept, a 0700-ish parent folder owned by root's
+            # group would deny the server user (group bits win over "other" bits).
+            entry = pwd.getpwnam(SERVER_OS_USER)
+            kwargs.update(user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
         result = subprocess.run(command, capture_output=True, text=True, cwd="/", **kwargs)  # type: ignore[call-overload]
         if check and result.returncode != 0:
             log_tail = ""
