@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from project.database import ROLE_KEYS, role_url
@@ -17,4 +18,5 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=ROLE_KEYS, default="app")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write(role_url(options["role"]))
+        # The database Django is configured for (the test database under pytest).
+        self.stdout.write(role_url(options["role"], dbname=str(settings.DATABASES["default"]["NAME"])))
