@@ -186,7 +186,9 @@ class LocalServer:
             with contextlib.suppress(PermissionError):
                 path.chmod(path.stat().st_mode | stat.S_IXOTH)
         install_root = self.bin_dir.resolve().parent
-        for folder, _dirs, files in os.walk(install_root):
+        # A pip-installed server may lack "other" permissions; a system install never does.
+        walk = os.walk(install_root) if "site-packages" in install_root.parts else []
+        for folder, _dirs, files in walk:
             Path(folder).chmod(Path(folder).stat().st_mode | traverse)
             for name in files:
                 file = Path(folder) / name
