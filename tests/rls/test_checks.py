@@ -1,0 +1,81 @@
+"""The system checks catch a runtime connection that could bypass RLS, and unprotected tables."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from project.bootstrap import drop_database, ensure_database
+from project.database import connect, server_address
+from rls.checks import runtime_findings
+
+pytestmark = [pytest.mark.rls]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _ids(findings) -> set[str]:
+    return {finding.id for finding in findings}
+
+
+@pytest.fixture
+def extra_alias(django_db_setup):
+    """Register a temporary database alias with other credentials (for probing the checks)."""
+    added: list[str] = []
+
+    def make(alias: str, **overrides: object) -> str:
+        connections.settings[alias] = {**copy.deepcopy(connections.settings["default"]), **overrides}
+        added.append(alias)
+        return alias
+
+    yield make
+    for alias in added:
+        connections[alias].close()
+        del connections.settings[alias]
+        if hasattr(connections._connections, alias):
+            delattr(connections._connections, alias)
+
+
+def test_owner_as_runtime_connection_is_an_error(django_db_setup, django_db_blocker) -> None:
+    with django_db_blocker.unblock():
+        findings = runtime_findings(using="owner")
+        connections["owner"].close()
+    assert "rls.E003" in _ids(findings)
+
+
+def test_superuser_as_runtime_connection_is_an_error(extra_alias, django_db_blocker) -> None:
+    address = server_address()
+    if not address.admin_password:
+        pytest.skip("no admin credentials for this server")
+    alias = extra_alias("probe_admin", USER=address.admin_user, PASSWORD=address.admin_password)
+    with django_db_blocker.unblock():
+        assert "rls.E001" in _ids(runtime_findings(using=alias))
+
+
+def test_a_table_without_forced_rls_is_an_error(extra_alias, django_db_blocker) -> None:
+    name = f"scratch_chk_{uuid.uuid4().hex[:8]}"
+    ensure_database(name, fresh=True)
+    try:
+        env = {**os.environ, "DATABASE_NAME": name}
+        subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
+                       check=True, capture_output=True, timeout=300)
+        owner = connect("owner", dbname=name)
+        with owner, owner.cursor() as cursor:
+            cursor.execute("ALTER TABLE models_app_event NO FORCE ROW LEVEL SECURITY")
+            cursor.execute("DROP POLICY models_app_order_tenant_isolation ON models_app_order")
+        owner.close()
+        alias = extra_alias("probe_scratch", NAME=name)
+        with django_db_blocker.unblock():
+            findings = runtime_findings(using=alias)
+            connections[alias].close()
+        messages = [f.msg for f in findings if f.id in {"rls.E004", "rls.E005"}]
+        assert any("models_app_event" in m for m in messages)
+        assert any("models_app_order" in m and "policy" in m for m in messages)
+    finally:
+        drop_database(name)
