@@ -28,7 +28,9 @@ DMS_SCHEMA = "dms"
 #: every table later migrations create). The app role never gets TRUNCATE (it ignores RLS),
 #: REFERENCES or TRIGGER; the replication role reads and nothing else.
 TABLE_PRIVILEGES = {"app": "SELECT, INSERT, UPDATE, DELETE", "replication": "SELECT"}
-SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT"}
+#: The replication role may read sequence positions (never advance them): ``pg_dump`` needs
+#: that to back up every tenant (scripts/backup_db.sh runs as the replication role).
+SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT", "replication": "SELECT"}
 
 RESOLVE_FUNCTION = "tenancy_resolve_tenant"
 TENANT_TABLE = "tenancy_tenant"

@@ -1,0 +1,66 @@
+"""``manage.py rls_audit [--json] [--sql]``: the security review of the live database.
+
+Which connection: the **owner** role by default. Catalogs are readable by every role, but
+the drift check creates a TEMP probe table (in a transaction that is rolled back), which
+needs the TEMPORARY privilege: the owner has it as owner of the database; the replication
+role deliberately has not, and the admin is a superuser we do not want in routine use. The
+owner URL is also what the docker entrypoint already holds for ``migrate``. ``--role``
+picks another (a role that cannot create the probe yields a high DRIFT_UNVERIFIED finding).
+
+Exit status: 1 (``CommandError``) when any finding is high or critical. ``--sql`` prints the
+reviewable DDL (``docs/policies.sql``) and does not gate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = ("Audit tenant isolation in the live database (RLS, policies, grants, roles, SECURITY DEFINER "
+            "functions, drift from rls/). Exits non-zero on any high or critical finding.")
+    # The rls system checks would refuse to start on exactly the databases this must report on.
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: Any) -> None:
+        output = parser.add_mutually_exclusive_group()
+        output.add_argument("--json", action="store_true", help="Print the full report as JSON.")
+        output.add_argument("--sql", action="store_true",
+                            help="Print the DDL of roles, grants and policies plus the live catalog "
+                                 "(the content of docs/policies.sql).")
+        parser.add_argument("--database", help="Database to audit (default: the configured one).")
+        parser.add_argument("--role", default="owner", choices=("owner", "admin", "app", "replication"),
+                            help="Role to connect as (default: owner; see the module docstring).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        import psycopg2
+
+        from project.database import connect
+        from rls.audit import audit, policy_script, render_text
+
+        try:
+            connection = connect(options["role"], dbname=options["database"])
+        except psycopg2.Error as exc:
+            raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {str(exc).strip()}. "
+                               "Start the server and run bootstrap_db first.") from exc
+        try:
+            report = audit(connection)
+        except psycopg2.Error as exc:
+            raise CommandError(f"rls_audit could not read the catalog: {str(exc).strip()}") from exc
+        finally:
+            connection.close()
+
+        if options["sql"]:
+            self.stdout.write(policy_script(report), ending="")
+            return
+        if options["json"]:
+            self.stdout.write(json.dumps(report.to_dict(), indent=2, sort_keys=True))
+        else:
+            self.stdout.write(render_text(report), ending="")
+        if report.blocking:
+            codes = sorted({f"{finding.code}" for finding in report.blocking})
+            raise CommandError(f"rls_audit: {len(report.blocking)} high or critical finding(s) in database "
+                               f"{report.database}: {', '.join(codes)}")
