@@ -1,0 +1,53 @@
+"""``bench_seed``: wall time, rows/s and peak RSS of seeding, against a raw-COPY reference."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from seeding import bench
+from seeding import distributions as D
+from seeding import options as opts
+from seeding.progress import for_command
+
+
+class Command(BaseCommand):
+    help = ("Seed fresh scratch databases and print seconds, rows/s per table, peak RSS and the ratio "
+            "reference_seconds / seed_seconds against raw COPY of the same rows.")
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--scale", default="medium", help="small | medium | large (default medium)")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument("--seed", default=None, help="random seed (default 1)")
+        parser.add_argument("--tenants", default=None, help=f"tenants (default {D.DEFAULT_TENANTS})")
+        parser.add_argument("--workers", default=None, help="parallel tenants (default: CPU count)")
+        parser.add_argument("--batch-size", dest="batch_size", default=None, help="rows per COPY batch")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        spec = opts.world_from_options({k: options.get(k) for k in ("scale", "seed", "tenants")})
+        verbosity = int(options.get("verbosity", 1))
+        progress = for_command(verbosity if not options.get("json") else min(verbosity, 1), self.stderr._out)
+        try:
+            doc = bench.run(spec.scale, seed_value=spec.seed, tenants=spec.tenants,
+                            workers=opts.workers_from_options(options),
+                            batch_size=opts.batch_size_from_options(options), progress=progress)
+        except KeyboardInterrupt:
+            raise CommandError("benchmark interrupted; scratch databases dropped") from None
+        finally:
+            progress.close()
+        if options.get("json"):
+            self.stdout.write(json.dumps(doc, indent=2))
+            return
+        self.stdout.write(f"bench_seed {doc['scale']}: {doc['world']} (workers {doc['workers']}, "
+                          f"{doc['cpu_count']} CPUs)")
+        for part in ("seed", "reference"):
+            d = doc[part]
+            self.stdout.write(f"{part:<10} {d['seconds']:>8.2f} s  {d['rows']:>10,} rows  "
+                              f"{d['rows_per_second']:>9,} rows/s")
+            for table, t in d["tables"].items():
+                rate = f"{t['rows_per_second']:,}" if t["rows_per_second"] else "-"
+                self.stdout.write(f"    {table:<26} {t['rows']:>10,} rows {rate:>10} rows/s")
+        self.stdout.write(f"ratio (reference/seed): {doc['ratio']}   peak RSS: {doc['peak_rss_mb']} MB   "
+                          f"targets: {doc['targets']}")

@@ -1,0 +1,8 @@
+"""``seed_invoices``: seed invoices for the world's tenants (see seeding.engine)."""
+
+from seeding.management.commands._base import SeedCommand
+
+
+class Command(SeedCommand):
+    help = "Seed invoices under tenant contexts (deterministic; reruns carry on with what is missing)."
+    units = ("invoices",)

@@ -1,0 +1,27 @@
+"""``seed_report``: counts and realism figures per tenant and overall (text or ``--json``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from seeding import report
+
+
+class Command(BaseCommand):
+    help = "Print per-tenant and overall counts, the realism figures of SEED_PLAN §5 and integrity checks."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+        parser.add_argument("--tenant", default=None, help="only this tenant (slug)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        doc = report.build(options.get("tenant"))
+        if options.get("tenant") and not doc["tenants"]:
+            raise CommandError(f"no tenant with slug {options['tenant']!r}")
+        if options.get("json"):
+            self.stdout.write(json.dumps(doc, indent=2, default=str))
+        else:
+            self.stdout.write(report.render(doc))
