@@ -27,12 +27,16 @@ lint: install
 
 test-embedded: install
 	$(BIN)/python -m pytest
+	# cdc_check across a PostgreSQL restart: its own process, since it restarts the server.
+	CDC_RESTART_TEST=1 $(BIN)/python -m pytest tests/cdc/test_commands.py -k restart -p no:cacheprovider
 
 # The RLS and isolation suites again, on Debian's PostgreSQL 15 (the plan's minimum).
 test-pg15: install
 	@if [ -x "$(PG15_BIN)/postgres" ]; then \
-		LAKEHOUSE_PG_BIN=$(PG15_BIN) LAKEHOUSE_PGDATA=$(CURDIR)/.pgdata-pg15 \
-			$(BIN)/python -m pytest -m "rls or isolation" -p no:cacheprovider; \
+		export LAKEHOUSE_PG_BIN=$(PG15_BIN) LAKEHOUSE_PGDATA=$(CURDIR)/.pgdata-pg15; \
+		$(BIN)/python -m pytest -m "rls or isolation" -p no:cacheprovider && \
+		$(BIN)/python -m pytest tests/cdc -p no:cacheprovider -q && \
+		CDC_RESTART_TEST=1 $(BIN)/python -m pytest tests/cdc/test_commands.py -k restart -p no:cacheprovider -q; \
 	else \
 		echo "test-pg15: PostgreSQL 15 not found in $(PG15_BIN); .ci/run installs it (apt-get install postgresql-15)"; \
 		exit 1; \
@@ -43,8 +47,12 @@ test: lint test-embedded test-pg15
 test-isolation: install
 	$(BIN)/python -m pytest -m isolation
 
+# Benchmarks print JSON figures, each with a reference measured in the same run.
 bench: install
 	$(BIN)/python manage.py bench_seed --scale medium --json
+	$(BIN)/python manage.py seed_all --scale medium --seed 1 --clean --verbosity 0
+	$(BIN)/python manage.py bench_rls --json
+	$(BIN)/python manage.py cdc_check --seconds 30 --rate 30000 --json
 
 stop:
 	-LAKEHOUSE_NO_AUTOSTART=1 $(BIN)/python manage.py dbserver stop

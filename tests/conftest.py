@@ -24,14 +24,7 @@ from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database, ensure_roles
 from project.database import connect, database_name
-from tests.support import purge_tenants
-
-
-def _point_all_aliases_at(name: str) -> None:
-    for alias in settings.DATABASES:
-        settings.DATABASES[alias]["NAME"] = name
-        connections[alias].close()
-        connections[alias].settings_dict["NAME"] = name
+from tests.support import point_all_aliases_at, purge_tenants
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +33,7 @@ def django_db_setup(django_test_environment: None, django_db_blocker) -> Iterato
     with django_db_blocker.unblock():
         ensure_roles()
         ensure_database(name, fresh=True)
-        _point_all_aliases_at(name)
+        point_all_aliases_at(name)
         call_command("migrate", database="owner", verbosity=0, interactive=False)
         connections["owner"].close()
     yield name

@@ -6,9 +6,11 @@ import uuid
 from collections.abc import Iterable
 
 import pgtrigger
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 
 from models_app.models import DOMAIN_MODELS, Event
+from project.database import connect
 from rls.sql import qn
 from tenancy import tenant_context
 from tenancy.models import Tenant
@@ -25,6 +27,29 @@ def purge_tenants(tenant_ids: Iterable[uuid.UUID]) -> None:
                 connection.cursor() as cursor:
             for model in (*reversed(DOMAIN_MODELS), Tenant):
                 cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")
+
+
+def point_all_aliases_at(name: str) -> None:
+    """Point every Django alias (app and owner) at database ``name``."""
+    for alias in settings.DATABASES:
+        connections[alias].close()
+        settings.DATABASES[alias]["NAME"] = name
+        connections[alias].settings_dict["NAME"] = name
+
+
+def execute_as(role: str, dbname: str, *statements: str) -> None:
+    """Run statements in autocommit as ``role`` (``admin`` or ``owner``) on ``dbname``.
+
+    For breaking scratch databases on purpose (negative controls, audit variants) only.
+    """
+    conn = connect(role, dbname=dbname)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+    finally:
+        conn.close()
 
 
 def as_role_rows(conn, sql: str, params: object = None) -> list[tuple]:

@@ -18,17 +18,10 @@ from django.core.management import call_command
 from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database
-from project.database import connect
 from rls.constraints import tenant_policy_of
 from rls.sql import CURRENT_TENANT_SQL, disable_rls_statements, drop_constraint_statements, qn, tenant_predicate
 from tests.isolation.model import model_for
-
-
-def point_all_aliases_at(name: str) -> None:
-    for alias in settings.DATABASES:
-        connections[alias].close()
-        settings.DATABASES[alias]["NAME"] = name
-        connections[alias].settings_dict["NAME"] = name
+from tests.support import execute_as, point_all_aliases_at
 
 
 @contextmanager
@@ -40,14 +33,7 @@ def scratch_database(label: str, ddl: list[str]) -> Iterator[str]:
         point_all_aliases_at(name)
         call_command("migrate", database="owner", verbosity=0, interactive=False)
         connections["owner"].close()
-        conn = connect("owner", dbname=name)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                for statement in ddl:
-                    cursor.execute(statement)
-        finally:
-            conn.close()
+        execute_as("owner", name, *ddl)
         yield name
     finally:
         point_all_aliases_at(original)

@@ -25,6 +25,7 @@ from project.database import BASE_DIR, connect
 from rls import sql
 from rls.audit import audit, declared_tables
 from rls.roles import configured_roles
+from tests.support import execute_as
 
 #: Also run on PostgreSQL 15 (make test-pg15): the deparse the drift check relies on is per version.
 pytestmark = pytest.mark.rls
@@ -61,14 +62,7 @@ def run_audit(database: str, *flags: str) -> tuple[str, CommandError | None]:
 
 
 def admin_execute(database: str, *statements: str) -> None:
-    conn = connect("admin", dbname=database)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cursor:
-            for statement in statements:
-                cursor.execute(statement)
-    finally:
-        conn.close()
+    execute_as("admin", database, *statements)
 
 
 def test_fresh_database_passes_with_no_high_finding(scratch: str) -> None:

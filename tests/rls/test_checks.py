@@ -13,8 +13,9 @@ import pytest
 from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database
-from project.database import connect, server_address
+from project.database import server_address
 from rls.checks import runtime_findings
+from tests.support import execute_as
 
 pytestmark = [pytest.mark.rls]
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,11 +66,8 @@ def test_a_table_without_forced_rls_is_an_error(extra_alias, django_db_blocker) 
         env = {**os.environ, "DATABASE_NAME": name}
         subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
                        check=True, capture_output=True, timeout=300)
-        owner = connect("owner", dbname=name)
-        with owner, owner.cursor() as cursor:
-            cursor.execute("ALTER TABLE models_app_event NO FORCE ROW LEVEL SECURITY")
-            cursor.execute("DROP POLICY models_app_order_tenant_isolation ON models_app_order")
-        owner.close()
+        execute_as("owner", name, "ALTER TABLE models_app_event NO FORCE ROW LEVEL SECURITY",
+                   "DROP POLICY models_app_order_tenant_isolation ON models_app_order")
         alias = extra_alias("probe_scratch", NAME=name)
         with django_db_blocker.unblock():
             findings = runtime_findings(using=alias)
