@@ -164,3 +164,17 @@ def connect(key: str, dbname: str | None = None, **kwargs: object):
         if settings.configured and "default" in settings.DATABASES:
             dbname = str(settings.DATABASES["default"]["NAME"])
     return psycopg2.connect(role_url(key, dbname), application_name=f"lakehouse-{key}", **kwargs)
+
+
+def point_all_aliases_at(name: str) -> None:
+    """Point every Django alias (app and owner) at database ``name``, closing open connections.
+
+    For tools that work on a scratch database (the seeding benchmark, the test suite).
+    """
+    from django.conf import settings
+    from django.db import connections
+
+    for alias in settings.DATABASES:
+        connections[alias].close()
+        settings.DATABASES[alias]["NAME"] = name
+        connections[alias].settings_dict["NAME"] = name

@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from project.database import point_all_aliases_at
 from rls.sql import qn
 from seeding import distributions as D
 from seeding.engine import UNIT_ORDER, SeedRequest, batches_for, seed
@@ -37,16 +38,6 @@ TARGETS = {"small": {"seconds": 10.0}, "medium": {"seconds": 40.0, "ratio": 0.8}
 TENANT_COLUMNS = ("id", "name", "slug", "domain", "created_at", "updated_at", "is_active", "settings")
 
 
-def _point_all_aliases_at(name: str) -> None:
-    from django.conf import settings
-    from django.db import connections
-
-    for alias in settings.DATABASES:
-        settings.DATABASES[alias]["NAME"] = name
-        connections[alias].close()
-        connections[alias].settings_dict["NAME"] = name
-
-
 def _prepare(name: str) -> None:
     from django.core.management import call_command
     from django.db import connections
@@ -54,7 +45,7 @@ def _prepare(name: str) -> None:
     from project.bootstrap import ensure_database
 
     ensure_database(name, fresh=True)
-    _point_all_aliases_at(name)
+    point_all_aliases_at(name)
     call_command("migrate", database="owner", verbosity=0, interactive=False)
     connections["owner"].close()
 
@@ -187,4 +178,4 @@ def run(scale: str, *, seed_value: int = 1, tenants: int = D.DEFAULT_TENANTS, da
             connections[alias].close()
         drop_database(seed_db)
         drop_database(ref_db)
-        _point_all_aliases_at(original)
+        point_all_aliases_at(original)

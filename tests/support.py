@@ -6,11 +6,10 @@ import uuid
 from collections.abc import Iterable
 
 import pgtrigger
-from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 
 from models_app.models import DOMAIN_MODELS, Event
-from project.database import connect
+from project.database import connect, point_all_aliases_at
 from rls.sql import qn
 from tenancy import tenant_context
 from tenancy.models import Tenant
@@ -27,14 +26,6 @@ def purge_tenants(tenant_ids: Iterable[uuid.UUID]) -> None:
                 connection.cursor() as cursor:
             for model in (*reversed(DOMAIN_MODELS), Tenant):
                 cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")
-
-
-def point_all_aliases_at(name: str) -> None:
-    """Point every Django alias (app and owner) at database ``name``."""
-    for alias in settings.DATABASES:
-        connections[alias].close()
-        settings.DATABASES[alias]["NAME"] = name
-        connections[alias].settings_dict["NAME"] = name
 
 
 def execute_as(role: str, dbname: str, *statements: str) -> None:
@@ -58,4 +49,4 @@ def as_role_rows(conn, sql: str, params: object = None) -> list[tuple]:
         return cursor.fetchall()
 
 
-__all__ = ["Event", "as_role_rows", "purge_tenants"]
+__all__ = ["Event", "as_role_rows", "execute_as", "point_all_aliases_at", "purge_tenants"]
