@@ -9,6 +9,7 @@ counterexample) and nothing is written to the example database.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import Phase, settings
@@ -38,3 +39,33 @@ def expect_violation(run: Callable[[], None]) -> IsolationViolation:
             found = found.exceptions[0]
         return found
     pytest.fail("the property did not detect the removed protection")
+
+
+def writes_control(label: str, ddl: list[str], seed: int,
+                   attempt: Callable[[Any, Any, Any], None]) -> IsolationViolation:
+    """A write property run against a scratch database that ``ddl`` broke.
+
+    Builds a committed world there, hands ``attempt(data, replication_connection, world)`` to
+    Hypothesis (the replication connection takes the digests of other tenants' rows), and
+    returns the violation the property must find.
+    """
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from project.database import connect
+    from tests.isolation.conftest import build_committed_world
+    from tests.isolation.scratch import scratch_database
+
+    with scratch_database(label, ddl):
+        world = build_committed_world(seed=seed, hostile=False)
+        conn = connect("replication")
+        conn.autocommit = True
+        try:
+            @CONTROL_SETTINGS
+            @given(data=st.data())
+            def writes(data: Any) -> None:
+                attempt(data, conn, world)
+
+            return expect_violation(writes)
+        finally:
+            conn.close()

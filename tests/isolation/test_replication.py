@@ -10,14 +10,12 @@ from django.conf import settings as django_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from project.database import connect
 from rls.sql import qn
-from tests.isolation.conftest import build_committed_world
-from tests.isolation.controls import CONTROL_SETTINGS, expect_violation
+from tests.isolation.controls import writes_control
 from tests.isolation.model import IsolationViolation, WorldModel, tables, tenant_column
 from tests.isolation.profiles import scaled
 from tests.isolation.reads import FILTER_FIELDS
-from tests.isolation.scratch import replication_may_write, scratch_database
+from tests.isolation.scratch import replication_may_write
 from tests.isolation.writes import digest_others
 
 pytestmark = pytest.mark.isolation
@@ -99,16 +97,4 @@ def test_replication_role_writes_are_refused(committed_world, replication, data)
 
 def test_control_replication_property_fails_when_the_role_may_write() -> None:
     role = django_settings.LAKEHOUSE_ROLES["replication"]
-    with scratch_database("replication", replication_may_write("models_app_customer", role)):
-        world = build_committed_world(seed=3, hostile=False)
-        conn = connect("replication")
-        conn.autocommit = True
-        try:
-            @CONTROL_SETTINGS
-            @given(data=st.data())
-            def writes(data) -> None:
-                attempt_replication_write(data, conn, world)
-
-            expect_violation(writes)
-        finally:
-            conn.close()
+    writes_control("replication", replication_may_write("models_app_customer", role), 3, attempt_replication_write)

@@ -8,11 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from project.database import connect
-from tests.isolation.conftest import build_committed_world
-from tests.isolation.controls import CONTROL_SETTINGS, expect_violation
+from tests.isolation.controls import writes_control
 from tests.isolation.profiles import scaled
-from tests.isolation.scratch import plain_foreign_key, scratch_database, with_check_true
+from tests.isolation.scratch import plain_foreign_key, with_check_true
 from tests.isolation.writes import run_random_writes
 
 pytestmark = pytest.mark.isolation
@@ -39,19 +37,10 @@ INSERTING = ["create", "bulk_create", "raw INSERT", "INSERT ON CONFLICT"]
 
 
 def _control(label: str, ddl: list[str], operations: list[str]) -> str:
-    with scratch_database(label, ddl):
-        world = build_committed_world(seed=2, hostile=False)
-        conn = connect("replication")
-        conn.autocommit = True
-        try:
-            @CONTROL_SETTINGS
-            @given(data=st.data())
-            def writes(data) -> None:
-                run_random_writes(data, conn, world.tenants, steps=4, operations=operations)
+    def attempt(data, conn, world) -> None:
+        run_random_writes(data, conn, world.tenants, steps=4, operations=operations)
 
-            return str(expect_violation(writes))
-        finally:
-            conn.close()
+    return str(writes_control(label, ddl, 2, attempt))
 
 
 def test_control_writes_fail_when_a_policy_checks_nothing() -> None:
