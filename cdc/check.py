@@ -102,7 +102,8 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
         "lag_p95_seconds": _round(percentile(captured.lag_seconds, 95)),
         "drain_seconds": round(drain_seconds, 3),
         "restart_postgres": restart_info or None,
-        "simulator": {k: sim[k] for k in ("by_type", "errors", "retries", "reconnects", "last_errors")},
+        "simulator": {k: sim[k] for k in (
+            "by_type", "errors", "retries", "reconnects", "in_doubt", "in_doubt_committed", "last_errors")},
         "consumer": {k: consumer_stats[k] for k in (
             "transactions", "rows", "duplicate_rows", "reconnects", "files", "ended_by",
             "lag_p50_seconds", "lag_p95_seconds")},

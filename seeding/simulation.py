@@ -9,9 +9,12 @@ without dependants deleted (never events: they are append-only). SQL is written 
 Python process, and row counts come from ``rowcount`` so the ledger counts exactly the row
 changes PostgreSQL logs.
 
-A lost connection (or a PostgreSQL restart) is survived: the simulator reconnects, asks
-``pg_xact_status`` whether the interrupted transaction committed, counts it if it did and
-otherwise runs the operation once more; either way it is counted once.
+A lost connection (or a PostgreSQL restart) is survived: the simulator reconnects, settles
+whether the interrupted transaction committed, counts it if it did and otherwise runs the
+operation once more; either way it is counted once. Settling asks ``pg_xact_status`` while
+the server is the one the transaction ran on. After a crash restart that answer can describe
+another transaction: an xid whose WAL never reached the disk is handed out again by crash
+recovery. Then each operation's :class:`Witness`, a row it wrote or deleted, answers instead.
 """
 
 from __future__ import annotations
@@ -165,9 +168,30 @@ DELETE_TEST_CUSTOMER_SQL = (
 
 Effects = dict[str, dict[str, int]]
 OpResult = tuple[Effects, Callable[[], None]]
+#: An xid8 keeps its epoch; a row's ``xmin`` holds only the low 32 bits.
+XID_MASK = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class Witness:
+    """A row whose state shows, after a crash, whether the transaction that wrote it committed.
+
+    ``deleted=False``: the row version this transaction wrote (inserted or updated) is there,
+    with ``xmin`` = its xid. ``deleted=True``: the row is gone.
+    """
+
+    table: str
+    row_id: uuid.UUID | str
+    deleted: bool = False
+
+    def sql(self) -> str:
+        if self.table not in WITNESS_TABLES:
+            raise ValueError(f"no witness query for {self.table}")
+        return f"SELECT xmin::text FROM {self.table} WHERE id = %s"  # noqa: S608 (table from a fixed set)
 
 
 OPS = ("I", "U", "D")
+WITNESS_TABLES = frozenset({T_CUSTOMER, T_PRODUCT, T_ORDER, T_ITEM, T_EVENT, T_SUB, T_INVOICE})
 
 
 @dataclass
@@ -231,6 +255,9 @@ class Summary:
     reconnects: int
     ledger: Ledger
     last_errors: list[str]
+    #: Transactions whose COMMIT was in flight when the connection died, and how many committed.
+    in_doubt: int = 0
+    in_doubt_committed: int = 0
 
     @property
     def total(self) -> int:
@@ -241,7 +268,8 @@ class Summary:
             "seconds": round(self.seconds, 3), "operations": self.total,
             "ops_per_second": round(self.total / self.seconds, 1) if self.seconds else None,
             "by_type": dict(sorted(self.operations.items())), "errors": self.errors, "retries": self.retries,
-            "reconnects": self.reconnects, "ledger": self.ledger.as_dict(), "row_changes": self.ledger.total(),
+            "reconnects": self.reconnects, "in_doubt": self.in_doubt, "in_doubt_committed": self.in_doubt_committed,
+            "ledger": self.ledger.as_dict(), "row_changes": self.ledger.total(),
             "last_errors": self.last_errors[-5:],
         }
 
@@ -267,6 +295,9 @@ class Simulator:
         self.reconnects = 0
         self.last_errors: list[str] = []
         self._prepared = False
+        self._witness: Witness | None = None
+        self.in_doubt = 0
+        self.in_doubt_committed = 0
 
     # -- ids and values -----------------------------------------------------------------
     def _id(self) -> uuid.UUID:
@@ -336,7 +367,7 @@ class Simulator:
         except KeyboardInterrupt:
             pass
         return Summary(time.monotonic() - started, Counter(self.operations), self.errors, self.retries,
-                       self.reconnects, self.ledger, self.last_errors)
+                       self.reconnects, self.ledger, self.last_errors, self.in_doubt, self.in_doubt_committed)
 
     def status_line(self, elapsed: float, rate: float) -> str:
         parts = " ".join(f"{k} {v}" for k, v in sorted(self.operations.items()))
@@ -386,12 +417,14 @@ class Simulator:
     def _run_op(self, name: str, state: TenantState, op: Callable[[Any, TenantState], OpResult]) -> None:
         for attempt in (1, 2):
             xid: str | None = None
+            server_start: Any = None
             result: OpResult | None = None
+            self._witness = None
             try:
                 with tenant_context(state.tenant_id, using=self.using), \
                         connections[self.using].cursor() as cursor:
-                    cursor.execute("SELECT pg_current_xact_id()::text")
-                    xid = cursor.fetchone()[0]
+                    cursor.execute("SELECT pg_current_xact_id()::text, pg_postmaster_start_time()")
+                    xid, server_start = cursor.fetchone()
                     result = op(cursor, state)
             except CONNECTION_ERRORS as exc:
                 if getattr(exc.__cause__, "pgcode", None) in ROLLED_BACK_CODES:
@@ -404,9 +437,13 @@ class Simulator:
                     return
                 self._note(f"{name}: connection lost: {str(exc).strip()[:120]}")
                 self._reconnect()
-                if result is not None and xid is not None and self._committed(xid):
-                    self._count(name, result)
-                    return
+                # No result: COMMIT was never sent, so the transaction cannot have committed.
+                if result is not None and xid is not None:
+                    self.in_doubt += 1
+                    if self._settle(state, xid, server_start, self._witness):
+                        self.in_doubt_committed += 1
+                        self._count(name, result)
+                        return
                 if attempt == 1:
                     self.retries += 1
                     continue
@@ -418,6 +455,32 @@ class Simulator:
                 return
             self._count(name, result)
             return
+
+    def _settle(self, state: TenantState, xid: str, server_start: Any, witness: Witness | None) -> bool:
+        """Whether the transaction ``xid``, interrupted after it sent COMMIT, committed.
+
+        On the same server run ``pg_xact_status`` is exact. After a restart it is not: crash
+        recovery restarts xid assignment after the last xid it found in the WAL on disk, so the
+        xid of a transaction whose WAL was lost may already belong to a new transaction. Then
+        the witness row decides.
+        """
+        with connections[self.using].cursor() as cursor:
+            cursor.execute("SELECT pg_postmaster_start_time()")
+            restarted = cursor.fetchone()[0] != server_start
+        if not restarted:
+            return self._committed(xid)
+        if witness is None:  # the operation changed no row: nothing to count either way
+            return False
+        with tenant_context(state.tenant_id, using=self.using), connections[self.using].cursor() as cursor:
+            cursor.execute(witness.sql(), [str(witness.row_id)])
+            row = cursor.fetchone()
+        if witness.deleted:
+            return row is None
+        return row is not None and int(row[0]) == int(xid) & XID_MASK
+
+    def _witnessed_by(self, table: str, row_id: uuid.UUID | str, *, deleted: bool = False) -> None:
+        """Record the row that will show whether this operation's transaction committed."""
+        self._witness = Witness(table, row_id, deleted)
 
     def _count(self, name: str, result: OpResult) -> None:
         effects, on_commit = result
@@ -475,6 +538,7 @@ class Simulator:
             made.append((cid, test))
         cursor.execute(INSERT_CUSTOMERS_SQL, [s.tenant_id, ids, emails, firsts, lasts, phones, metas])
         inserted = cursor.rowcount
+        self._witnessed_by(T_CUSTOMER, ids[0])
 
         def apply() -> None:
             for cid, test in made:
@@ -495,6 +559,7 @@ class Simulator:
             made.append((pid, price))
         cursor.execute(INSERT_PRODUCTS_SQL, [s.tenant_id, ids, skus, names, categories, prices, costs])
         inserted = cursor.rowcount
+        self._witnessed_by(T_PRODUCT, ids[0])
         return {T_PRODUCT: {"I": inserted}}, lambda: s.products.extend(made)
 
     def _new_order(self, cursor: Any, s: TenantState) -> OpResult:
@@ -508,6 +573,7 @@ class Simulator:
         metadata = json.dumps({"channel": self.rng.choice(("web", "app")), "coupon": None})
         cursor.execute(INSERT_ORDER_SQL, [oid, s.tenant_id, self._pick(s.customers), self._number("ORD"),
                                           subtotal, tax, shipping, subtotal + tax + shipping, metadata])
+        self._witnessed_by(T_ORDER, oid)
         product_ids = [str(pid) for pid, _price in lines]
         prices = [price for _pid, price in lines]
         cursor.execute(INSERT_ITEMS_SQL, [s.tenant_id, oid, [str(self._id()) for _ in lines], product_ids,
@@ -535,17 +601,20 @@ class Simulator:
                                         "2001:db8::42")))
             agents.append(self.rng.choice(AGENTS))
         cursor.execute(INSERT_EVENTS_SQL, [s.tenant_id, customer, session, ids, kinds, payloads, ips, agents])
+        self._witnessed_by(T_EVENT, ids[0])
         return {T_EVENT: {"I": cursor.rowcount}}, lambda: None
 
     def _advance_order(self, cursor: Any, s: TenantState) -> OpResult:
         if s.processing and (not s.pending or self.rng.random() < 0.5):
             oid = self._pick(s.processing)
             cursor.execute(COMPLETE_ORDER_SQL, [s.tenant_id, oid])
+            self._witnessed_by(T_ORDER, oid)
             return {T_ORDER: {"U": cursor.rowcount}}, lambda: _discard(s.processing, oid)
         oid = self._pick(s.pending)
         target = "cancelled" if self.rng.random() < 0.1 else "processing"
         cursor.execute(MOVE_PENDING_ORDER_SQL, [target, s.tenant_id, oid])
         updated = cursor.rowcount
+        self._witnessed_by(T_ORDER, oid)
 
         def apply() -> None:
             _discard(s.pending, oid)
@@ -555,8 +624,9 @@ class Simulator:
 
     def _update_customer(self, cursor: Any, s: TenantState) -> OpResult:
         note = json.dumps({"last_seen": time.time(), "note": "it's \"vip\""})
-        cursor.execute(UPDATE_CUSTOMER_SQL, [f"+44 20 {self.rng.randrange(10**8):08d}", note, s.tenant_id,
-                                             self._pick(s.customers)])
+        cid = self._pick(s.customers)
+        cursor.execute(UPDATE_CUSTOMER_SQL, [f"+44 20 {self.rng.randrange(10**8):08d}", note, s.tenant_id, cid])
+        self._witnessed_by(T_CUSTOMER, cid)
         return {T_CUSTOMER: {"U": cursor.rowcount}}, lambda: None
 
     def _reprice_product(self, cursor: Any, s: TenantState) -> OpResult:
@@ -564,6 +634,7 @@ class Simulator:
         factor = Decimal(self.rng.choice(("0.95", "1.05", "1.10")))
         cursor.execute(REPRICE_PRODUCT_SQL, [factor, s.tenant_id, pid, factor])
         rows = cursor.fetchall()
+        self._witnessed_by(T_PRODUCT, pid)
 
         def apply() -> None:
             if rows:
@@ -578,22 +649,26 @@ class Simulator:
             sid, s.tenant_id, self._pick(s.customers), self.rng.choice(("Basic", "Pro", "Team")),
             self.rng.choice(("active", "trial")), Decimal(self.rng.choice(("9.99", "29.00", "99.00"))),
             self.rng.choice(("monthly", "yearly"))])
+        self._witnessed_by(T_SUB, sid)
         return {T_SUB: {"I": 1}}, lambda: _track(s.subscriptions, sid)
 
     def _issue_invoice(self, cursor: Any, s: TenantState) -> OpResult:
         iid = self._id()
         cursor.execute(INSERT_INVOICE_SQL, [iid, s.tenant_id, self._pick(s.customers), None, self._number("INV"),
                                             Decimal(self.rng.randrange(1000, 90000)) / 100])
+        self._witnessed_by(T_INVOICE, iid)
         return {T_INVOICE: {"I": 1}}, lambda: _track(s.open_invoices, iid)
 
     def _pay_invoice(self, cursor: Any, s: TenantState) -> OpResult:
         iid = self._pick(s.open_invoices)
         cursor.execute(PAY_INVOICE_SQL, [s.tenant_id, iid])
+        self._witnessed_by(T_INVOICE, iid)
         return {T_INVOICE: {"U": cursor.rowcount}}, lambda: _discard(s.open_invoices, iid)
 
     def _overdue_invoice(self, cursor: Any, s: TenantState) -> OpResult:
         iid = self._pick(s.open_invoices)
         cursor.execute(OVERDUE_INVOICE_SQL, [s.tenant_id, iid])
+        self._witnessed_by(T_INVOICE, iid)
         return {T_INVOICE: {"U": cursor.rowcount}}, lambda: None
 
     def _subscription_lifecycle(self, cursor: Any, s: TenantState) -> OpResult:
@@ -606,9 +681,11 @@ class Simulator:
                 return {}, lambda: _discard(s.subscriptions, sid)
             iid = self._id()
             cursor.execute(INSERT_INVOICE_SQL, [iid, s.tenant_id, found[0][0], sid, self._number("INV"), found[0][1]])
+            self._witnessed_by(T_INVOICE, iid)
             return {T_SUB: {"U": 1}, T_INVOICE: {"I": 1}}, lambda: _track(s.open_invoices, iid)
         target = "cancelled" if r < 0.85 else "expired"
         cursor.execute(END_SUBSCRIPTION_SQL, [target, s.tenant_id, sid])
+        self._witnessed_by(T_SUB, sid)
         return {T_SUB: {"U": cursor.rowcount}}, lambda: _discard(s.subscriptions, sid)
 
     def _cancel_pending_order(self, cursor: Any, s: TenantState) -> OpResult:
@@ -616,6 +693,7 @@ class Simulator:
         oid = self._pick(s.pending)
         cursor.execute(CANCEL_PENDING_ORDER_SQL, [s.tenant_id, oid])
         updated = cursor.rowcount
+        self._witnessed_by(T_ORDER, oid)
         deleted = 0
         if updated:
             cursor.execute(DELETE_ORDER_ITEMS_SQL, [s.tenant_id, oid])
@@ -625,13 +703,14 @@ class Simulator:
     def _delete_test_customer(self, cursor: Any, s: TenantState) -> OpResult:
         cid = self._pick(s.test_customers)
         cursor.execute(DELETE_TEST_CUSTOMER_SQL, [s.tenant_id, cid])
+        self._witnessed_by(T_CUSTOMER, cid, deleted=True)
         return {T_CUSTOMER: {"D": cursor.rowcount}}, lambda: _discard(s.test_customers, cid)
 
 
 def merge_summaries(parts: list[Summary], seconds: float) -> Summary:
     operations: Counter[str] = Counter()
     ledger = Ledger()
-    errors = retries = reconnects = 0
+    errors = retries = reconnects = in_doubt = in_doubt_committed = 0
     last_errors: list[str] = []
     for part in parts:
         operations.update(part.operations)
@@ -639,8 +718,11 @@ def merge_summaries(parts: list[Summary], seconds: float) -> Summary:
         errors += part.errors
         retries += part.retries
         reconnects += part.reconnects
+        in_doubt += part.in_doubt
+        in_doubt_committed += part.in_doubt_committed
         last_errors += part.last_errors
-    return Summary(seconds, operations, errors, retries, reconnects, ledger, last_errors)
+    return Summary(seconds, operations, errors, retries, reconnects, ledger, last_errors, in_doubt,
+                   in_doubt_committed)
 
 
 def run_workers(tenant_ids: list[uuid.UUID], *, workers: int = 2, operations: tuple[str, ...] = CATEGORIES,

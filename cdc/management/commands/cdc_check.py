@@ -83,7 +83,9 @@ class Command(BaseCommand):
             f"captured {r['captured']}  missing {r['missing']}  duplicates {r['duplicates']}  "
             f"unexpected {r['unexpected']}  lag p50 {r['lag_p50_seconds']} s  p95 {r['lag_p95_seconds']} s")
         if r.get("restart_postgres"):
-            self.stdout.write(f"PostgreSQL restart: {r['restart_postgres']}")
+            sim = r["simulator"]
+            self.stdout.write(f"PostgreSQL restart: {r['restart_postgres']}; simulator reconnects {sim['reconnects']},"
+                              f" in-doubt commits {sim['in_doubt']} (of which committed {sim['in_doubt_committed']})")
         for table, ops in r["tables"].items():
             cells = "  ".join(f"{op} {f['captured']}/{f['expected']}" + (f" (missing {f['missing']})"
                               if f["missing"] else "") for op, f in ops.items())

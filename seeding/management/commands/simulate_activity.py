@@ -104,7 +104,8 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"{result['operations']} operations in {result['seconds']} s ({result['ops_per_second']}/s), "
-            f"errors {result['errors']}, retries {result['retries']}, reconnects {result['reconnects']}")
+            f"errors {result['errors']}, retries {result['retries']}, reconnects {result['reconnects']}, "
+            f"in-doubt commits {result['in_doubt']} (committed {result['in_doubt_committed']})")
         for name, count in result["by_type"].items():
             self.stdout.write(f"  {name:<10} {count}")
         self.stdout.write("ledger (committed row changes):")
