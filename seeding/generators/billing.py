@@ -97,8 +97,8 @@ def generate_subscriptions(spec: WorldSpec, plan: TenantPlan, core: CustomerCore
 
 def encode_subscriptions(plan: TenantPlan, core: CustomerCore, s: Subscriptions) -> list[list[str]]:
     return [
-        s.ids.tolist(), C.constant(str(plan.tenant_id), s.n), C.timestamps(s.created_ms), C.timestamps(s.updated_ms),
-        core.ids[s.customer].tolist(), C.pick([p for p, _, _ in D.SUBSCRIPTION_PLANS], s.plan_idx),
+        C.text(s.ids), C.constant(str(plan.tenant_id), s.n), C.timestamps(s.created_ms), C.timestamps(s.updated_ms),
+        C.text(core.ids[s.customer]), C.pick([p for p, _, _ in D.SUBSCRIPTION_PLANS], s.plan_idx),
         C.pick(SUB_STATUSES, s.status), C.dates(s.start_ms), C.nullable_dates(s.end_ms, s.has_end),
         C.money(s.monthly_cents), C.pick(CYCLES, s.yearly.astype(np.int64)),
     ]
@@ -177,12 +177,12 @@ def encode_invoices(plan: TenantPlan, core: CustomerCore, s: Subscriptions, inv:
                     lo: int, hi: int) -> list[list[str]]:
     sl = slice(lo, hi)
     sub = inv.subscription[sl]
-    sub_ids = np.where(sub >= 0, s.ids[np.maximum(sub, 0)] if s.n else "", C.NULL)
+    sub_ids = C.text_or_null(sub >= 0, s.ids[np.maximum(sub, 0)] if s.n else np.full(sub.shape, b""))
     paid = inv.status[sl] == INVOICE_STATUSES.index("paid")
     issue_days = np.datetime_as_string(inv.issue_ms[sl].astype("datetime64[ms]").astype("datetime64[D]")).tolist()
     return [
-        inv.ids[sl].tolist(), C.constant(str(plan.tenant_id), hi - lo), C.timestamps(inv.issue_ms[sl]),
-        C.timestamps(inv.updated_ms[sl]), core.ids[inv.customer[sl]].tolist(), sub_ids.tolist(),
+        C.text(inv.ids[sl]), C.constant(str(plan.tenant_id), hi - lo), C.timestamps(inv.issue_ms[sl]),
+        C.timestamps(inv.updated_ms[sl]), C.text(core.ids[inv.customer[sl]]), sub_ids,
         [f"INV-{d[:4]}{d[5:7]}-{i + 10001:06d}" for i, d in zip(range(lo, hi), issue_days, strict=True)],
         C.money(inv.amount[sl]), C.pick(INVOICE_STATUSES, inv.status[sl]), issue_days,
         C.dates(inv.due_ms[sl]), C.nullable_dates(inv.paid_ms[sl], paid),

@@ -27,7 +27,7 @@ class CustomerCore:
     """Per-customer arrays, sorted by sign-up time."""
 
     n: int
-    ids: np.ndarray  # U36
+    ids: np.ndarray  # S36
     created_ms: np.ndarray
     weight: np.ndarray
     loyal: np.ndarray
@@ -130,7 +130,7 @@ def encode_rows(spec: WorldSpec, plan: TenantPlan, pools: Pools, core: CustomerC
     firsts = [copy_escape(pools.first_names[i]) for i in core.first_idx.tolist()]
     lasts = [copy_escape(pools.last_names[i]) for i in core.last_idx.tolist()]
     columns = [
-        core.ids.tolist(), C.constant(str(plan.tenant_id), n), C.timestamps(core.created_ms), C.timestamps(updated),
+        C.text(core.ids), C.constant(str(plan.tenant_id), n), C.timestamps(core.created_ms), C.timestamps(updated),
         [copy_escape(e) for e in emails], firsts, lasts,
         [p if ok else C.NULL for p, ok in zip(phones, has_phone.tolist(), strict=True)],
         C.bools(~closed), metadata,

@@ -30,7 +30,7 @@ COLUMNS = ("id", "tenant_id", "created_at", "updated_at", "event_type", "event_d
 TYPES = ("page_view", "search", "click", "product_view", "add_to_cart", "remove_from_cart", "checkout", "purchase")
 T = {name: i for i, name in enumerate(TYPES)}
 #: Events per generation chunk (memory bound; part of the determinism contract).
-EVENTS_PER_CHUNK = 120_000
+EVENTS_PER_CHUNK = 50_000
 
 
 def session_plan(plan: TenantPlan) -> tuple[int, float]:
@@ -49,7 +49,7 @@ class _Sessions:
     stage: np.ndarray  # 1..5
     customer: np.ndarray  # -1 = anonymous
     order: np.ndarray  # -1 = no purchase
-    sid: list[str]
+    sid: np.ndarray  # S32 session keys
 
 
 def _geometric_extra(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
@@ -107,7 +107,7 @@ class EventGenerator:
             customer[np.flatnonzero(auth)] = _assign_customers(rng, self.core, start_b[auth])
         customer[nb:] = buyer
         raw = rng.integers(0, 256, size=(nb, 16), dtype=np.uint8)
-        sid = C.hex_strings(raw).tolist() + o.session_ids[tracked].tolist()
+        sid = np.concatenate([C.hex_strings(raw), o.session_ids[tracked]])
         order = np.concatenate([np.full(nb, -1), tracked])
         self._bounce = bounce
         return _Sessions(start, duration, stage, customer, order, sid)
@@ -179,7 +179,7 @@ class EventGenerator:
         data[idx] = [f'{{"element": "{D.CLICK_ELEMENTS[e]}", "url": "{D.PAGES[p]}"}}'
                      for e, p in zip(rng.integers(0, len(D.CLICK_ELEMENTS), idx.size).tolist(),
                                      page[idx].tolist(), strict=True)]
-        pids = cat.ids.tolist()
+        pids = C.text(cat.ids)
         prices = C.money(cat.price_cents)
         for kind in ("product_view", "add_to_cart", "remove_from_cart"):
             idx = np.flatnonzero(etype == T[kind])
@@ -204,8 +204,9 @@ class EventGenerator:
         idx = np.flatnonzero(etype == T["purchase"])
         oi = s.order[session[idx]]
         totals = C.money(o.total[oi])
-        data[idx] = [f'{{"order_id": "{o.ids[k]}", "order_number": "ORD-{k + 100001:07d}", "total": "{t}", '
-                     f'"items": {o.n_items[k]}}}' for k, t in zip(oi.tolist(), totals, strict=True)]
+        order_ids = C.text(o.ids[oi])
+        data[idx] = [f'{{"order_id": "{oid}", "order_number": "ORD-{k + 100001:07d}", "total": "{t}", '
+                     f'"items": {o.n_items[k]}}}' for k, oid, t in zip(oi.tolist(), order_ids, totals, strict=True)]
 
         order = np.argsort(ts, kind="stable")
         ts, session, etype, data = ts[order], session[order], etype[order], data[order]
@@ -213,12 +214,13 @@ class EventGenerator:
         ip_parts[:, 0] = rng.choice(np.asarray([23, 24, 45, 50, 64, 66, 68, 71, 73, 76, 98, 99, 104, 108, 174]), m)
         ips = np.asarray([f"{a}.{b}.{c}.{d}" for a, b, c, d in ip_parts.tolist()], dtype=object)
         agent = rng.integers(0, len(self.agents), m)
-        customers = np.where(s.customer >= 0, self.core.ids[np.maximum(s.customer, 0)], C.NULL)
+        buyer = s.customer[session]
+        customers = C.text_or_null(buyer >= 0, self.core.ids[np.maximum(buyer, 0)])
         ev_ts = C.timestamps(ts)
         columns = [
-            C.new_ids(rng, ts).tolist(), C.constant(str(self.plan.tenant_id), n), ev_ts, ev_ts,
-            C.pick(TYPES, etype), data.tolist(), np.asarray(s.sid, dtype=object)[session].tolist(),
+            C.text(C.new_ids(rng, ts)), C.constant(str(self.plan.tenant_id), n), ev_ts, ev_ts,
+            C.pick(TYPES, etype), data.tolist(), C.text(s.sid[session]),
             ips[session].tolist(), np.asarray(self.agents, dtype=object)[agent[session]].tolist(),
-            customers[session].tolist(),
+            customers,
         ]
         return columns, n

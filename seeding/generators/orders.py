@@ -43,7 +43,7 @@ class Orders:
     updated_ms: np.ndarray
     payment_idx: np.ndarray
     channel_idx: np.ndarray  # -1 = web (tracked by a purchase session)
-    session_ids: np.ndarray  # U32 hex, '' when not tracked
+    session_ids: np.ndarray  # S32 hex, b"" when not tracked
     item_start: np.ndarray  # first item index of each order
     n_items: np.ndarray
     # items
@@ -150,7 +150,7 @@ def generate(spec: WorldSpec, plan: TenantPlan, core: CustomerCore, cat: Catalog
     tracked = rng.random(n) < tracked_share
     channel = np.where(tracked, -1, D.choice(rng, D.UNTRACKED_CHANNELS, n))
     session_raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
-    sessions = np.where(tracked, C.hex_strings(session_raw), "")
+    sessions = np.where(tracked, C.hex_strings(session_raw), b"")
     return Orders(
         n=n, ids=C.new_ids(rng, date_ms), date_ms=date_ms, customer=customer, status=status,
         subtotal=subtotal, tax=tax, shipping=shipping, total=subtotal + tax + shipping,
@@ -171,7 +171,7 @@ def encode_orders(plan: TenantPlan, pools: Pools, core: CustomerCore, o: Orders,
     metadata = []
     for street_i, city_i, pay, chan, sess, items in zip(
             core.street_idx[cust].tolist(), core.city_idx[cust].tolist(), o.payment_idx[sl].tolist(),
-            o.channel_idx[sl].tolist(), o.session_ids[sl].tolist(), o.n_items[sl].tolist(), strict=True):
+            o.channel_idx[sl].tolist(), C.text(o.session_ids[sl]), o.n_items[sl].tolist(), strict=True):
         city, state, postcode = cities[city_i]
         channel = f'"web", "session_id": "{sess}"' if chan < 0 else f'"{channels[chan]}"'
         metadata.append(
@@ -180,8 +180,8 @@ def encode_orders(plan: TenantPlan, pools: Pools, core: CustomerCore, o: Orders,
             f'"postcode": {postcode}, "country": "US"}}}}')
     completed = o.status[sl] == STATUSES.index("completed")
     return [
-        o.ids[sl].tolist(), C.constant(str(plan.tenant_id), hi - lo), C.timestamps(o.date_ms[sl]),
-        C.timestamps(o.updated_ms[sl]), core.ids[cust].tolist(),
+        C.text(o.ids[sl]), C.constant(str(plan.tenant_id), hi - lo), C.timestamps(o.date_ms[sl]),
+        C.timestamps(o.updated_ms[sl]), C.text(core.ids[cust]),
         [f"ORD-{i + 100001:07d}" for i in range(lo, hi)], C.pick(STATUSES, o.status[sl]),
         C.money(o.subtotal[sl]), C.money(o.tax[sl]), C.money(o.shipping[sl]), C.money(o.total[sl]),
         C.timestamps(o.date_ms[sl]), C.nullable_timestamps(o.completed_ms[sl], completed), metadata,
@@ -193,7 +193,7 @@ def encode_items(plan: TenantPlan, cat: Catalog, o: Orders, lo: int, hi: int) ->
     order_idx = np.searchsorted(o.item_start, np.arange(lo, hi), side="right") - 1
     at = C.timestamps(o.date_ms[order_idx])
     return [
-        o.item_ids[sl].tolist(), C.constant(str(plan.tenant_id), hi - lo), at, at, o.ids[order_idx].tolist(),
-        cat.ids[o.item_product[sl]].tolist(), C.ints(o.item_qty[sl]), C.money(o.item_price[sl]),
+        C.text(o.item_ids[sl]), C.constant(str(plan.tenant_id), hi - lo), at, at, C.text(o.ids[order_idx]),
+        C.text(cat.ids[o.item_product[sl]]), C.ints(o.item_qty[sl]), C.money(o.item_price[sl]),
         C.money(o.item_discount[sl]), C.money(o.item_total[sl]),
     ]

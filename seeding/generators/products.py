@@ -105,7 +105,7 @@ def generate(spec: WorldSpec, plan: TenantPlan, pools: Pools) -> Catalog:
 def encode_rows(plan: TenantPlan, pools: Pools, cat: Catalog) -> tuple[tuple[str, ...], list[list[str]]]:
     descriptions = [copy_escape(s) for s in pools.sentences]
     return COLUMNS, [
-        cat.ids.tolist(), C.constant(str(plan.tenant_id), cat.n), C.timestamps(cat.created_ms),
+        C.text(cat.ids), C.constant(str(plan.tenant_id), cat.n), C.timestamps(cat.created_ms),
         C.timestamps(cat.updated_ms), cat.skus, [copy_escape(s) for s in cat.names],
         C.pick(descriptions, cat.description_idx), C.pick(D.CATEGORIES, cat.category),
         C.money(cat.price_cents), C.money(cat.cost_cents), C.ints(cat.stock), C.bools(cat.active),
