@@ -45,3 +45,40 @@ class RoleGrant(Operation):
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         return "rls.operations.RoleGrant", (), {"grant": self.grant}
+
+
+class AlignTenantPolicies(Operation):
+    """Rewrite this app's tenant policies to the condition :mod:`rls.sql` writes today.
+
+    Policies are created from :func:`rls.sql.tenant_predicate` when a table is migrated, so
+    a fresh database always has today's text; a database migrated before the condition
+    changed keeps the old text (and ``rls_audit`` reports it as drift) until this runs.
+    The rewrite never changes which rows a tenant sees, only how the planner treats the
+    condition, so going backwards leaves today's text in place.
+    """
+
+    reversible = True
+    reduces_to_sql = True
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        return None
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        from rls.constraints import TenantIsolationPolicy
+        from rls.sql import align_policy_statements
+
+        for model in to_state.apps.get_app_config(app_label).get_models():
+            for constraint in model._meta.constraints:
+                if isinstance(constraint, TenantIsolationPolicy):
+                    for statement in align_policy_statements(model._meta.db_table, constraint.name,
+                                                             constraint.column):
+                        schema_editor.execute(statement, params=None)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        return None
+
+    def describe(self) -> str:
+        return "Align the tenant policies with rls.sql.tenant_predicate()"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        return "rls.operations.AlignTenantPolicies", (), {}
