@@ -8,6 +8,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from seeding.metrics.bench import (
+    DEFAULT_MIN_MS,
+    MAX_REPEAT,
     TARGET_RATIO,
     bench_metric,
     largest_tenant,
@@ -67,7 +69,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--tenant", metavar="SLUG", help="tenant to measure (default: the one with most orders)")
         parser.add_argument("--metric", action="append", metavar="NAME", help="only this metric (repeatable)")
-        parser.add_argument("--repeat", type=int, default=7, metavar="N", help="timed runs of each form (default 7)")
+        parser.add_argument("--repeat", type=int, default=7, metavar="N",
+                            help="timed runs of each form, at least (default 7)")
+        parser.add_argument("--min-ms", type=float, default=DEFAULT_MIN_MS, metavar="MS",
+                            help="run fast metrics again until each form has MS milliseconds of timed work "
+                                 f"(at most {MAX_REPEAT} runs; default {DEFAULT_MIN_MS:g}; 0: exactly --repeat runs)")
         parser.add_argument("--warmup", type=int, default=1, metavar="N", help="untimed runs first (default 1)")
         parser.add_argument("--analyze", action="store_true",
                             help="ANALYZE the tenant tables first, as the owner role (fresh bulk loads have no "
@@ -75,8 +81,8 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON document")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["repeat"] < 1 or options["warmup"] < 0:
-            raise CommandError("--repeat must be at least 1 and --warmup at least 0")
+        if options["repeat"] < 1 or options["warmup"] < 0 or options["min_ms"] < 0:
+            raise CommandError("--repeat must be at least 1, --warmup and --min-ms at least 0")
         if options["analyze"]:
             analyze_tables()
         conn = replication_connection()
@@ -107,14 +113,16 @@ class Command(BaseCommand):
                 if options["verbosity"] >= 2 and not options["json"]:
                     self.stderr.write(f"timing {query.name}")
                 results.append(bench_metric(conn, query, tenant_id, repeat=options["repeat"],
-                                            warmup=options["warmup"], tenant_indexes=indexes))
+                                            warmup=options["warmup"], tenant_indexes=indexes,
+                                            min_ms=options["min_ms"]))
         finally:
             conn.close()
 
         document = {
             "benchmark": "rls_read_tax",
             "tenant": slug, "tenant_rows": row_counts, "server_version": server_version,
-            "repeat": options["repeat"], "warmup": options["warmup"], "tables_without_statistics": unanalyzed,
+            "repeat": options["repeat"], "min_ms": options["min_ms"], "warmup": options["warmup"],
+            "tables_without_statistics": unanalyzed,
             "app_form": "unchanged SQL, app role, inside tenant_context (RLS policies filter)",
             "reference_form": "same SQL + AND x.tenant_id = <uuid> on every scan, replication role (BYPASSRLS)",
             "summary": summarise(results),
