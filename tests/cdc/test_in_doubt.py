@@ -23,24 +23,33 @@ pytestmark = pytest.mark.slow
 LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def _run(sim: Simulator, state, *, commit: bool, test_share: float = 0.0) -> tuple[str, object, Witness]:
-    """One customer insert through the simulator's own operation; returns its xid, server start, witness."""
+class _Rollback(Exception):
+    pass
 
-    class Rollback(Exception):
-        pass
 
+def _transaction(sim: Simulator, state, operation, *, commit: bool) -> tuple[str, object, Witness]:
+    """Run one simulator operation in its own transaction, committed or rolled back.
+
+    Returns its xid, the server start time read with it, and the witness it recorded.
+    """
     sim._witness = None
     try:
         with tenant_context(state.tenant_id), connections["default"].cursor() as cursor:
             cursor.execute("SELECT pg_current_xact_id()::text, pg_postmaster_start_time()")
             xid, started = cursor.fetchone()
-            sim._insert_customers(cursor, state, 1, test_share=test_share)
+            operation(cursor, state)
             if not commit:
-                raise Rollback
-    except Rollback:
+                raise _Rollback
+    except _Rollback:
         pass
     assert sim._witness is not None and sim._witness.table == T_CUSTOMER
     return xid, started, sim._witness
+
+
+def _run(sim: Simulator, state, *, commit: bool, test_share: float = 0.0) -> tuple[str, object, Witness]:
+    """One customer insert through the simulator's own operation."""
+    return _transaction(sim, state, lambda c, s: sim._insert_customers(c, s, 1, test_share=test_share),
+                        commit=commit)
 
 
 @pytest.fixture
@@ -82,22 +91,10 @@ def test_after_a_restart_a_delete_is_settled_by_the_row_being_gone(sim) -> None:
     customer = inserted.row_id
 
     def delete(commit: bool) -> tuple[str, Witness]:
-        class Rollback(Exception):
-            pass
-
-        sim._witness = None
-        try:
-            with tenant_context(state.tenant_id), connections["default"].cursor() as cursor:
-                cursor.execute("SELECT pg_current_xact_id()::text")
-                xid = cursor.fetchone()[0]
-                state.test_customers = [customer]
-                sim._delete_test_customer(cursor, state)
-                if not commit:
-                    raise Rollback
-        except Rollback:
-            pass
-        assert sim._witness == Witness(T_CUSTOMER, customer, deleted=True)
-        return xid, sim._witness
+        state.test_customers = [customer]
+        xid, _started, witness = _transaction(sim, state, sim._delete_test_customer, commit=commit)
+        assert witness == Witness(T_CUSTOMER, customer, deleted=True)
+        return xid, witness
 
     xid, witness = delete(commit=False)
     assert sim._settle(state, xid, LONG_AGO, witness) is False
