@@ -151,8 +151,13 @@ def file_written_at(path: Path) -> dt.datetime:
 
 
 def read_rows(root: Path) -> Iterator[ReadRow]:
-    """Every row of every CSV file under ``root`` (what a lake loader would read)."""
+    """Every row of every CSV or Parquet file under ``root`` (what a lake loader would read).
+
+    NULL reads as ``""`` from both formats (CSV's reader cannot tell them apart).
+    """
     root = Path(root)
+    for path in sorted(root.glob("*/*/*.parquet")):
+        yield from _read_parquet(path)
     for path in sorted(root.glob("*/*/*.csv")):
         schema, table = path.parent.parent.name, path.parent.name
         written = file_written_at(path)
@@ -165,3 +170,14 @@ def read_rows(root: Path) -> Iterator[ReadRow]:
                     schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
                     written, data,
                 )
+
+
+def _read_parquet(path: Path) -> Iterator[ReadRow]:
+    import pyarrow.parquet as pq
+
+    schema, table = path.parent.parent.name, path.parent.name
+    written = file_written_at(path)
+    for record in pq.read_table(path).to_pylist():
+        data = {name: "" if value is None else value for name, value in record.items()}
+        yield ReadRow(schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
+                      written, data)
