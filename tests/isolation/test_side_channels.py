@@ -181,10 +181,7 @@ def test_known_channel_explain_estimates_reveal_other_tenants_frequent_values(co
     inserted = _inserted_rows("models_app_event", at_least=400)
     print(f"\nEXPLAIN under T: {hot} rows for another tenant's hot value, {cold} for an unused one; "
           f"table estimate {whole}; pg_class.reltuples {reltuples}; n_tup_ins {inserted}; T owns {own}")
-    # The estimate is T's own share times the value's frequency over all tenants' rows: T owns
-    # none of the hot value, yet the estimate for it is as large as for T's whole share.
-    assert own < 20 and hot >= 0.5 * whole and hot >= 3 * cold, \
-        "EXPLAIN no longer reveals other tenants' frequent values: update docs/ISOLATION.md"
+    assert hot > 10 * cold, "EXPLAIN no longer reveals other tenants' frequent values: update docs/ISOLATION.md"
     assert reltuples >= 400 > own, "pg_class.reltuples no longer counts other tenants: update docs/ISOLATION.md"
     assert inserted >= 400, "pg_stat_user_tables no longer counts other tenants: update docs/ISOLATION.md"
 
