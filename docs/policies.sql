@@ -46,42 +46,42 @@ GRANT EXECUTE ON FUNCTION public.tenancy_resolve_tenant(text, text) TO "lakehous
 -- models_app_customer
 ALTER TABLE "models_app_customer" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_customer" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_customer_tenant_isolation" ON "models_app_customer" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_customer_tenant_isolation" ON "models_app_customer" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 -- models_app_event
 ALTER TABLE "models_app_event" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_event" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_event_tenant_isolation" ON "models_app_event" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_event_tenant_isolation" ON "models_app_event" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 ALTER TABLE "models_app_event" ADD CONSTRAINT "models_app_event_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_invoice
 ALTER TABLE "models_app_invoice" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_invoice" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_invoice_tenant_isolation" ON "models_app_invoice" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_invoice_tenant_isolation" ON "models_app_invoice" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 ALTER TABLE "models_app_invoice" ADD CONSTRAINT "models_app_invoice_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 ALTER TABLE "models_app_invoice" ADD CONSTRAINT "models_app_invoice_subscription_tenant_fk" FOREIGN KEY ("tenant_id", "subscription_id") REFERENCES "models_app_subscription" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_order
 ALTER TABLE "models_app_order" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_order" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_order_tenant_isolation" ON "models_app_order" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_order_tenant_isolation" ON "models_app_order" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 ALTER TABLE "models_app_order" ADD CONSTRAINT "models_app_order_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_orderitem
 ALTER TABLE "models_app_orderitem" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_orderitem" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_orderitem_tenant_isolation" ON "models_app_orderitem" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_orderitem_tenant_isolation" ON "models_app_orderitem" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 ALTER TABLE "models_app_orderitem" ADD CONSTRAINT "models_app_orderitem_order_tenant_fk" FOREIGN KEY ("tenant_id", "order_id") REFERENCES "models_app_order" ("tenant_id", "id") ON DELETE NO ACTION;
 ALTER TABLE "models_app_orderitem" ADD CONSTRAINT "models_app_orderitem_product_tenant_fk" FOREIGN KEY ("tenant_id", "product_id") REFERENCES "models_app_product" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_product
 ALTER TABLE "models_app_product" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_product" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_product_tenant_isolation" ON "models_app_product" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_product_tenant_isolation" ON "models_app_product" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 -- models_app_subscription
 ALTER TABLE "models_app_subscription" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_subscription" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_subscription_tenant_isolation" ON "models_app_subscription" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("tenant_id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "models_app_subscription_tenant_isolation" ON "models_app_subscription" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 ALTER TABLE "models_app_subscription" ADD CONSTRAINT "models_app_subscription_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- tenancy_tenant
 ALTER TABLE "tenancy_tenant" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "tenancy_tenant" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "tenancy_tenant_tenant_isolation" ON "tenancy_tenant" AS PERMISSIVE FOR ALL TO PUBLIC USING ("id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid) WITH CHECK ("id" = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY "tenancy_tenant_tenant_isolation" ON "tenancy_tenant" AS PERMISSIVE FOR ALL TO PUBLIC USING ("id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
 GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehouse_tenant_resolver";
 
 -- Part 4: the live catalog after migrate, as PostgreSQL stores it (pg_policies, ACLs)
@@ -89,23 +89,23 @@ GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehous
 -- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_tenant_resolver: USAGE
 -- table models_app_customer: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_customer_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_customer_tenant_id_d3b03bf3_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_event: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_event_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_event_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_event_tenant_id_3ca87473_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_invoice: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_invoice_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_invoice_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
@@ -113,16 +113,16 @@ GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehous
 --   models_app_invoice_tenant_id_9374933c_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_order: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_order_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_order_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_order_tenant_id_0809dd9b_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_orderitem: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_orderitem_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_orderitem_order_tenant_fk: FOREIGN KEY (tenant_id, order_id) REFERENCES models_app_order(tenant_id, id)
@@ -130,23 +130,23 @@ GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehous
 --   models_app_orderitem_tenant_id_4cf907a1_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_product: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_product_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_product_tenant_id_e3e38b74_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_subscription: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_subscription_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   models_app_subscription_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_subscription_tenant_id_ea670526_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table tenancy_tenant: owner lakehouse_owner, row security enabled, forced
 --   policy tenancy_tenant_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
---     WITH CHECK (id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)
+--     USING      (id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--     WITH CHECK (id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (slug)

@@ -10,16 +10,11 @@ from __future__ import annotations
 #: The transaction-local setting the policies read.
 TENANT_SETTING = "app.tenant_id"
 
-#: The current tenant. ``NULLIF`` turns the empty string that ``current_setting(..., true)``
-#: returns outside a context into NULL: no row matches NULL, and no ``invalid input syntax
-#: for type uuid`` error is ever raised. The expression is STABLE and deliberately *not*
-#: wrapped in a sub-select: as an index condition it is evaluated once per scan, and the
-#: planner folds it while *estimating*, so a tenant's rows are estimated from its own
-#: statistics as if the query named the tenant literally. Behind a sub-select (an InitPlan)
-#: the planner saw an unknown value and sized every plan for an average tenant; for a large
-#: tenant that cost up to 1.5x on the metric queries (``bench_rls``). The value is still
-#: read at execution, never baked into a cached plan.
-CURRENT_TENANT_SQL = f"NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid"
+#: The current tenant, evaluated once per statement (an InitPlan) thanks to the sub-select,
+#: so the planner can use ``(tenant_id, ...)`` indexes. ``NULLIF`` turns the empty string
+#: that ``current_setting(..., true)`` returns outside a context into NULL: no row matches
+#: NULL, and no ``invalid input syntax for type uuid`` error is ever raised.
+CURRENT_TENANT_SQL = f"(SELECT NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid)"
 
 #: Sets the tenant for the current transaction only (``is_local = true``): it can never
 #: survive a COMMIT/ROLLBACK into the next user of a pooled connection.
@@ -53,12 +48,6 @@ def enable_rls_statements(table: str, policy: str, column: str = DEFAULT_TENANT_
         f"CREATE POLICY {qn(policy)} ON {qn(table)} AS PERMISSIVE FOR ALL TO PUBLIC "
         f"USING ({predicate}) WITH CHECK ({predicate})",
     ]
-
-
-def align_policy_statements(table: str, policy: str, column: str = DEFAULT_TENANT_COLUMN) -> list[str]:
-    """Rewrite an existing policy's condition to today's :func:`tenant_predicate` (same semantics)."""
-    predicate = tenant_predicate(column)
-    return [f"ALTER POLICY {qn(policy)} ON {qn(table)} USING ({predicate}) WITH CHECK ({predicate})"]
 
 
 def disable_rls_statements(table: str, policy: str) -> list[str]:

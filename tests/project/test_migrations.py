@@ -75,38 +75,3 @@ def test_policy_constraint_reverses_on_a_live_table(scratch_db: str) -> None:
     finally:
         conn.close()
     assert (Customer._meta.db_table, policy.name) in _policies(scratch_db)
-
-
-#: The condition policies had before models_app.0003 / tenancy.0002 (an InitPlan sub-select).
-OLD_PREDICATE = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
-
-
-def _quals(dbname: str) -> dict[str, tuple[str, str]]:
-    with connect("owner", dbname=dbname) as conn, conn.cursor() as cursor:
-        cursor.execute("SELECT tablename, qual, with_check FROM pg_policies WHERE schemaname = 'public'")
-        rows = {r[0]: (r[1], r[2]) for r in cursor.fetchall()}
-    conn.close()
-    return rows
-
-
-def test_align_migration_rewrites_policies_made_before_the_predicate_changed(scratch_db: str) -> None:
-    """A database migrated with the old sub-select condition ends up with today's text, and only that changes."""
-    _manage(scratch_db, "migrate", "--verbosity", "0")
-    fresh = _quals(scratch_db)
-    assert len(fresh) == 8 and not any("SELECT" in q or "SELECT" in c for q, c in fresh.values())
-    _manage(scratch_db, "migrate", "models_app", "0002", "--verbosity", "0")
-    _manage(scratch_db, "migrate", "tenancy", "0001", "--verbosity", "0")
-    conn = connect("owner", dbname=scratch_db)
-    try:
-        with conn.cursor() as cursor:
-            for table, policy in _policies(scratch_db):
-                column = "id" if table == "tenancy_tenant" else "tenant_id"
-                cursor.execute(f'ALTER POLICY "{policy}" ON "{table}" USING ({column} = {OLD_PREDICATE}) '
-                               f"WITH CHECK ({column} = {OLD_PREDICATE})")
-        conn.commit()
-    finally:
-        conn.close()
-    old = _quals(scratch_db)
-    assert all("SELECT" in q and "SELECT" in c for q, c in old.values())
-    _manage(scratch_db, "migrate", "--verbosity", "0")
-    assert _quals(scratch_db) == fresh
