@@ -21,6 +21,7 @@ demo: install
 	$(BIN)/python manage.py migrate --verbosity 0
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py demo
+	$(BIN)/python manage.py rls_audit
 
 lint: install
 	$(BIN)/ruff check .
@@ -51,8 +52,8 @@ test-isolation: install
 bench: install
 	$(BIN)/python manage.py bench_seed --scale medium --json
 	$(BIN)/python manage.py seed_all --scale medium --seed 1 --clean --verbosity 0
-	$(BIN)/python manage.py bench_rls --json
-	$(BIN)/python manage.py cdc_check --seconds 30 --rate 30000 --json
+	$(BIN)/python manage.py bench_rls --analyze --json
+	$(BIN)/python manage.py cdc_check --seconds 30 --rate 0 --json
 
 stop:
 	-LAKEHOUSE_NO_AUTOSTART=1 $(BIN)/python manage.py dbserver stop

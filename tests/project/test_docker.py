@@ -32,6 +32,8 @@ COMPOSE = BASE_DIR / "docker-compose.yml"
 ENV_EXAMPLE = BASE_DIR / ".env.example"
 DOCKERFILE = BASE_DIR / "Dockerfile"
 ENTRYPOINT = BASE_DIR / "docker" / "entrypoint.sh"
+#: Every published port binds to loopback unless PUBLISH_ADDRESS is set.
+LOOPBACK = "${PUBLISH_ADDRESS:-127.0.0.1}"
 HBA_SCRIPT = BASE_DIR / "docker" / "postgres" / "10-replication-hba.sh"
 SERVERS_JSON = BASE_DIR / "docker" / "pgadmin" / "servers.json"
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
@@ -75,14 +77,14 @@ def test_postgres_service_runs_the_embedded_server_options(compose: dict) -> Non
     assert postgres["command"] == ["postgres", *server_options()]
     assert any(volume.startswith("pgdata:") for volume in postgres["volumes"])
     assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
-    assert "5432:5432" in postgres["ports"]
+    assert postgres["ports"] == [f"{LOOPBACK}:5432:5432"]
 
 
 def test_django_service_waits_bootstraps_and_serves(compose: dict) -> None:
     django = compose["services"]["django"]
     assert django["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert django["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
-    assert "8000:8000" in django["ports"]
+    assert django["ports"] == [f"{LOOPBACK}:8000:8000"]
     assert ".:/app" in django["volumes"]
     environment = django["environment"]
     example = env_example()
@@ -134,7 +136,7 @@ def test_env_example_role_names_are_the_embedded_defaults(monkeypatch: pytest.Mo
 def test_pgadmin_is_optional_and_preregisters_the_server(compose: dict) -> None:
     pgadmin = compose["services"]["pgadmin"]
     assert pgadmin["profiles"] == ["pgadmin"]
-    assert "5050:80" in pgadmin["ports"]
+    assert pgadmin["ports"] == [f"{LOOPBACK}:5050:80"]
     assert any(v.startswith("./docker/pgadmin/servers.json:") for v in pgadmin["volumes"])
     server = json.loads(SERVERS_JSON.read_text())["Servers"]["1"]
     example = env_example()
