@@ -176,7 +176,8 @@ class _Job:
     units: tuple[str, ...]
 
 
-def _closure(units: Iterable[str]) -> set[str]:
+def with_dependents(units: Iterable[str]) -> set[str]:
+    """The units and every unit whose rows refer to them (deleting a parent needs its children gone)."""
     out = set(units)
     changed = True
     while changed:
@@ -211,7 +212,7 @@ def _clean(request: SeedRequest, plans: list[TenantPlan], existing: list[Existin
         return cleanup(targets, None, progress=progress)
     ids = {str(p.tenant_id) for p in plans}
     targets = [e for e in existing if e.id in ids]
-    return cleanup(targets, _closure(request.units), progress=progress)
+    return cleanup(targets, with_dependents(request.units), progress=progress)
 
 
 def _jobs(request: SeedRequest, plans: list[TenantPlan], existing: list[ExistingTenant]) -> list[_Job]:

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from io import StringIO
 
 import numpy as np
 import pytest
@@ -19,7 +25,7 @@ from seeding.generators.base import Batch
 from seeding.world import WorldSpec
 from tenancy import tenant_context
 from tenancy.ids import uuid7
-from tests.seeding.conftest import START, TINY, digest, payload_digest, rows_of, seed_all
+from tests.seeding.conftest import START, TABLES, TINY, digest, payload_digest, rows_of, seed_all
 
 TWO = {**TINY, "tenants": 2}
 
@@ -189,3 +195,75 @@ def test_start_date_window_is_respected(seeding_db, replication_conn):
         lo, hi = cursor.fetchone()
     start = dt.datetime.combine(START, dt.time(), tzinfo=dt.UTC)
     assert start <= lo and hi < start + dt.timedelta(days=TINY["days"])
+
+
+# --- a real interruption: the seeding process killed or interrupted mid-run ----------------
+
+INTERRUPTED = {"scale": "small", "seed": 3, "start_date": START.isoformat(), "days": 180, "tenants": 3}
+
+
+def _complete_counts(spec: WorldSpec, plan) -> dict[str, int]:
+    counts = dict.fromkeys(TABLES, 0)
+    counts["tenancy_tenant"] = 1
+    units = ("customers", "products", "subscriptions", "orders", "events", "invoices")
+    for batch in batches_for(spec, plan, units, 50_000):
+        counts[batch.table] += batch.rows
+    return counts
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT], ids=["kill", "ctrl-c"])
+def test_an_interrupted_seed_leaves_whole_tenants_or_none(seeding_db, replication_conn, how):
+    """Kill (or Ctrl-C) ``seed_all`` right after its first tenant committed: no tenant is half there."""
+    opts = INTERRUPTED
+    spec = WorldSpec(seed=opts["seed"], scale=opts["scale"], tenants=opts["tenants"],
+                     window=Window(dt.date.fromisoformat(opts["start_date"]), opts["days"]))
+    args = [sys.executable, "manage.py", "seed_all", "--workers", "1", "--verbosity", "0",
+            *(f"--{k.replace('_', '-')}={v}" for k, v in opts.items())]
+    process = subprocess.Popen(args, cwd=settings.BASE_DIR, env={**os.environ, "DATABASE_NAME": seeding_db},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with replication_conn.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM tenancy_tenant")
+                if cursor.fetchone()[0] >= 1:
+                    break
+            assert process.poll() is None, process.communicate()[1][-2000:]
+            assert time.monotonic() < deadline, "the first tenant never committed"
+            time.sleep(0.02)
+        process.send_signal(how)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    # The killed backend rolls back when PostgreSQL notices the lost client; its rows were never visible.
+    present = []
+    for plan in spec.plans:
+        counts = rows_of(replication_conn, str(plan.tenant_id))
+        if counts["tenancy_tenant"]:
+            assert counts == _complete_counts(spec, plan), plan.slug
+            present.append(plan.slug)
+        else:
+            assert sum(counts.values()) == 0, (plan.slug, counts)
+    assert 1 <= len(present) < len(spec.plans), present
+    # A rerun without --clean carries on with the missing tenants and leaves the others alone.
+    seed_all(**opts)
+    for plan in spec.plans:
+        assert rows_of(replication_conn, str(plan.tenant_id)) == _complete_counts(spec, plan), plan.slug
+
+
+def test_cleanup_only_a_parent_table_empties_its_dependents_too(seeding_db, replication_conn):
+    seed_all(**TINY)
+    tenant = str(_spec().plans[0].tenant_id)
+    before = rows_of(replication_conn, tenant)
+    out = StringIO()
+    call_command("cleanup_data", only="customers", stdout=out)
+    assert "also emptying events, invoices, orders, subscriptions" in out.getvalue()
+    after = rows_of(replication_conn, tenant)
+    assert after["tenancy_tenant"] == 1 and after["models_app_product"] == before["models_app_product"] > 0
+    for table in ("models_app_customer", "models_app_subscription", "models_app_order", "models_app_orderitem",
+                  "models_app_event", "models_app_invoice"):
+        assert after[table] == 0, table

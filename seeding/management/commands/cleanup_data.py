@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from seeding import options as opts
-from seeding.engine import DEFAULT_DELETE_BATCH, UNITS, cleanup, existing_tenants
+from seeding.engine import DEFAULT_DELETE_BATCH, UNITS, cleanup, existing_tenants, with_dependents
 from seeding.progress import for_command
 
 
@@ -24,7 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", default=None,
                             help="only this tenant (any tenant, generated or not); default: every generated tenant")
         parser.add_argument("--only", default=None,
-                            help=f"comma-separated tables to empty, keeping the tenants: {', '.join(UNITS)}")
+                            help=f"comma-separated tables to empty, keeping the tenants: {', '.join(UNITS)} "
+                                 "(tables whose rows refer to them are emptied too)")
         parser.add_argument("--batch-size", dest="batch_size", default=None,
                             help=f"rows per DELETE, {opts.MIN_BATCH}-{opts.MAX_BATCH} (default {DEFAULT_DELETE_BATCH})")
 
@@ -36,6 +37,10 @@ class Command(BaseCommand):
             unknown = sorted(units - set(UNITS))
             if unknown:
                 raise CommandError(f"--only takes {', '.join(UNITS)}; unknown: {', '.join(unknown)}")
+            also = sorted(with_dependents(units) - units)
+            units = with_dependents(units)
+            if also and int(options.get("verbosity", 1)) >= 1:
+                self.stdout.write(f"also emptying {', '.join(also)}: their rows refer to what --only names")
         tenants = existing_tenants()
         if options.get("tenant"):
             targets = [t for t in tenants if t.slug == options["tenant"]]
