@@ -234,6 +234,12 @@ SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreat
 FROM pg_roles r WHERE r.rolname = ANY(%(names)s) OR r.rolsuper OR r.rolbypassrls ORDER BY 1
 """
 
+WRITABLE_SEQUENCES_SQL = """
+SELECT c.relname::text FROM pg_class c
+WHERE c.relnamespace = %(schema)s::regnamespace
+  AND CASE WHEN c.relkind = 'S' THEN has_sequence_privilege(%(role)s, c.oid, 'UPDATE') ELSE false END
+ORDER BY 1
+"""
 ROLE_SETTINGS_SQL = """
 SELECT COALESCE(d.datname::text, '(all databases)'), COALESCE(r.rolname::text, '(all roles)'),
        s.setconfig, s.setdatabase = 0
@@ -372,10 +378,16 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     role_infos = _role_infos(role_rows, roles)
     existing = {info.name for info in role_infos if info.exists}
     scoped = sorted(name for name, info in tables.items() if info.tenant_scoped)
-    for key in ("app", "replication"):
-        if roles[key] in existing:
-            for table, privileges in _effective_privileges(cursor, roles[key], scoped, version).items():
-                tables[table].effective[key] = privileges
+    if roles.app in existing:
+        for table, privileges in _effective_privileges(cursor, roles.app, scoped, version).items():
+            tables[table].effective["app"] = privileges
+    replication_writes: dict[str, list[str]] = {}
+    if roles.replication in existing:
+        # Every table, not only tenant tables: the DMS role must not write anywhere in the schema.
+        for table, privileges in _effective_privileges(cursor, roles.replication, sorted(tables), version).items():
+            tables[table].effective["replication"] = privileges
+        replication_writes = {seq: ["UPDATE"] for (seq,) in _rows(
+            cursor, WRITABLE_SEQUENCES_SQL, {"schema": SCHEMA, "role": roles.replication})}
     settings = [{"database": db, "role": role, "settings": list(config), "cluster_wide": cluster}
                 for db, role, config, cluster in _rows(cursor, ROLE_SETTINGS_SQL)]
     functions = [
@@ -394,6 +406,7 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
                                 f"{str(exc).strip()}; run the audit as the owner role"))
 
     findings += _table_findings(tables, by_table, expected, roles)
+    findings += _replication_write_findings(tables, replication_writes, roles)
     findings += _role_findings(role_infos, roles, settings, session_tenant, cursor)
     findings += _function_findings(functions)
     findings += _schema_findings(cursor, roles)
@@ -502,6 +515,22 @@ def _policy_findings(table: str, column: str, policy: PolicyInfo, declared: Decl
     return findings
 
 
+def _replication_write_findings(tables: dict[str, TableInfo], sequences: dict[str, list[str]],
+                                roles: Roles) -> list[Finding]:
+    """Write privileges of the DMS role outside the tenant tables (those are in _grant_findings)."""
+    findings = []
+    for name, info in sorted(tables.items()):
+        writes = sorted(set(info.effective.get("replication", [])) & WRITE_PRIVILEGES)
+        if writes and not info.tenant_scoped:
+            findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
+                                    f"the replication role {roles.replication} has {', '.join(writes)} on {name}"))
+    for name, privileges in sorted(sequences.items()):
+        findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
+                                f"the replication role {roles.replication} has {', '.join(privileges)} on "
+                                f"sequence {name} (setval)"))
+    return findings
+
+
 def _grant_findings(table: str, info: TableInfo, roles: Roles) -> list[Finding]:
     findings: list[Finding] = []
     app_expected = {p.strip() for p in TABLE_PRIVILEGES["app"].split(",")}
@@ -575,6 +604,10 @@ def _role_findings(infos: list[RoleInfo], roles: Roles, settings: list[dict[str,
     if repl.exists and not repl.replication:
         findings.append(Finding("medium", "REPLICATION_NO_REPLICATION", repl.name,
                                 f"the replication role {repl.name} lacks REPLICATION: DMS cannot stream changes"))
+    for membership in repl.member_of:
+        findings.append(Finding("high", "REPLICATION_MEMBERSHIP", repl.name,
+                                f"the replication role {repl.name} is a member of {membership}: it gains that "
+                                "role's privileges (write grants included)"))
     if repl.createrole or repl.createdb:
         findings.append(Finding("high", "REPLICATION_CREATE_ATTRIBUTES", repl.name,
                                 f"the replication role {repl.name} has CREATEROLE or CREATEDB"))

@@ -8,6 +8,7 @@ the scratch database, and grants only on the scratch database's tables.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -116,8 +117,9 @@ PREDICATE = sql.tenant_predicate()
 
 def _variants(database_placeholder: str = "{db}") -> list[tuple[str, list[str], list[str], set[str]]]:
     """(id, break statements, undo statements, codes that must be reported as high/critical)."""
-    app, repl = sql.qn(ROLES.app), sql.qn(ROLES.replication)
+    app, repl, owner = sql.qn(ROLES.app), sql.qn(ROLES.replication), sql.qn(ROLES.owner)
     customer = "models_app_customer_tenant_isolation"
+    order = "models_app_order_tenant_isolation"
     return [
         ("rls-off", ["ALTER TABLE models_app_customer DISABLE ROW LEVEL SECURITY"],
          ["ALTER TABLE models_app_customer ENABLE ROW LEVEL SECURITY"], {"RLS_DISABLED"}),
@@ -158,6 +160,23 @@ def _variants(database_placeholder: str = "{db}") -> list[tuple[str, list[str], 
          [f"REVOKE INSERT, UPDATE ON models_app_event FROM {repl}"], {"REPLICATION_WRITE_GRANT"}),
         ("undeclared-tenant-table", ["CREATE TABLE public.shadow_orders (id bigint PRIMARY KEY, tenant_id uuid)"],
          ["DROP TABLE public.shadow_orders"], {"UNDECLARED_TENANT_TABLE", "RLS_DISABLED"}),
+        ("policy-without-tenant", [f"ALTER POLICY {order} ON models_app_order USING (total >= 0)"],
+         [f"ALTER POLICY {order} ON models_app_order USING ({PREDICATE})"], {"POLICY_WITHOUT_TENANT", "POLICY_DRIFT"}),
+        ("app-references-trigger", [f"GRANT REFERENCES, TRIGGER ON models_app_invoice TO {app}"],
+         [f"REVOKE REFERENCES, TRIGGER ON models_app_invoice FROM {app}"], {"APP_DANGEROUS_GRANT"}),
+        ("app-owns-a-table", [f"ALTER TABLE models_app_product OWNER TO {app}"],
+         [f"ALTER TABLE models_app_product OWNER TO {owner}"], {"WRONG_OWNER"}),
+        ("no-primary-key", ["ALTER TABLE models_app_invoice DROP CONSTRAINT models_app_invoice_pkey"],
+         ["ALTER TABLE models_app_invoice ADD CONSTRAINT models_app_invoice_pkey PRIMARY KEY (id)"],
+         {"NO_PRIMARY_KEY"}),
+        ("secdef-public-execute",
+         ["CREATE FUNCTION public.count_all_products() RETURNS bigint LANGUAGE sql SECURITY DEFINER "
+          "SET search_path = pg_catalog, public AS 'SELECT count(*) FROM public.models_app_product'"],
+         ["DROP FUNCTION public.count_all_products()"], {"SECDEF_PUBLIC_EXECUTE"}),
+        ("replication-writes-a-django-table", [f"GRANT INSERT ON django_migrations TO {repl}"],
+         [f"REVOKE INSERT ON django_migrations FROM {repl}"], {"REPLICATION_WRITE_GRANT"}),
+        ("replication-setval", [f"GRANT UPDATE ON SEQUENCE auth_user_id_seq TO {repl}"],
+         [f"REVOKE UPDATE ON SEQUENCE auth_user_id_seq FROM {repl}"], {"REPLICATION_WRITE_GRANT"}),
     ]
 
 
@@ -200,3 +219,28 @@ def test_replica_identity_without_tenant_is_reported_but_does_not_gate(scratch: 
     assert error is None
     findings = [(f["severity"], f["code"], f["subject"]) for f in json.loads(output)["findings"]]
     assert ("medium", "REPLICA_IDENTITY_DROPS_TENANT", "models_app_order") in findings
+
+
+@pytest.mark.parametrize(("key", "attributes", "member_of_owner", "code"), [
+    ("app", "LOGIN BYPASSRLS", False, "APP_BYPASSRLS"),
+    ("app", "LOGIN", True, "APP_MEMBER_OF_OWNER"),
+    ("replication", "LOGIN REPLICATION", False, "REPLICATION_NO_BYPASSRLS"),
+    ("replication", "LOGIN REPLICATION BYPASSRLS", True, "REPLICATION_MEMBERSHIP"),
+], ids=["app-bypassrls", "app-member-of-owner", "replication-without-bypassrls", "replication-member-of-owner"])
+def test_role_findings_on_scratch_roles(scratch: str, key: str, attributes: str, member_of_owner: bool,
+                                        code: str) -> None:
+    """Role attributes are cluster-wide: a scratch role stands in for the real one, never the real one altered."""
+    name = f"scratch_{key}_{uuid.uuid4().hex[:8]}"
+    statements = [f"CREATE ROLE {sql.qn(name)} {attributes}"]
+    if member_of_owner:
+        statements.append(f"GRANT {sql.qn(ROLES.owner)} TO {sql.qn(name)}")
+    admin_execute(scratch, *statements)
+    try:
+        conn = connect("owner", dbname=scratch)
+        try:
+            report = audit(conn, roles=dataclasses.replace(ROLES, **{key: name}))
+        finally:
+            conn.close()
+    finally:
+        admin_execute(scratch, f"DROP ROLE {sql.qn(name)}")
+    assert code in {finding.code for finding in report.blocking}, [f.code for f in report.findings]
