@@ -49,5 +49,6 @@ class Command(BaseCommand):
             for table, t in d["tables"].items():
                 rate = f"{t['rows_per_second']:,}" if t["rows_per_second"] else "-"
                 self.stdout.write(f"    {table:<26} {t['rows']:>10,} rows {rate:>10} rows/s")
-        self.stdout.write(f"ratio (reference/seed): {doc['ratio']}   peak RSS: {doc['peak_rss_mb']} MB   "
+        self.stdout.write(f"ratio (reference/seed): {doc['ratio']}   peak RSS: {doc['peak_rss_mb']} MB per process, "
+                          f"{doc['peak_total_pss_mb']} MB all processes (PSS)   "
                           f"targets: {doc['targets']}")
