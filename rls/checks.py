@@ -6,12 +6,14 @@ They run with every ``manage.py`` command (and at server start) against the runt
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from rls.constraints import tenant_policy_of, tenant_scoped_models
+from rls.sql import TENANT_SETTING
 
 ROLE_SQL = """
 SELECT current_user, r.rolsuper, r.rolbypassrls
@@ -22,7 +24,9 @@ TABLE_SQL = """
 SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
        pg_get_userbyid(c.relowner) AS owner,
        pg_has_role(current_user, c.relowner, 'MEMBER') AS runtime_is_owner,
-       ARRAY(SELECT p.polname::text FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       (SELECT coalesce(json_agg(json_build_object('name', p.policyname, 'permissive', p.permissive,
+                                                   'using', p.qual, 'check', p.with_check)), '[]'::json)
+        FROM pg_policies p WHERE p.schemaname = n.nspname AND p.tablename = c.relname) AS policies
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)
 """
@@ -78,12 +82,40 @@ def runtime_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]
                 id="rls.E004",
             ))
         policy = expected[table]
-        if policy is not None and policy.name not in policies:
+        stored = {p["name"]: p for p in (json.loads(policies) if isinstance(policies, str) else policies)}
+        if policy is not None and policy.name not in stored:
             found.append(checks.Error(
                 f"Table {table!r} lacks its tenant policy {policy.name!r}.",
                 hint="Run python manage.py migrate.", id="rls.E005",
             ))
+        elif policy is not None:
+            problem = _condition_problem(stored[policy.name], policy.column)
+            if problem:
+                found.append(checks.Error(
+                    f"The tenant policy {policy.name!r} on {table!r} {problem}.",
+                    hint="Run python manage.py rls_audit for details; the migrations create the right policy.",
+                    id="rls.E006",
+                ))
+        for name, other in sorted(stored.items()):
+            if (policy is None or name != policy.name) and other["permissive"] == "PERMISSIVE":
+                found.append(checks.Error(
+                    f"Table {table!r} has another permissive policy {name!r}: permissive policies are ORed, "
+                    "so it can let other tenants' rows through.",
+                    hint="Drop it, or make it AS RESTRICTIVE.", id="rls.E007",
+                ))
     return found
+
+
+def _condition_problem(policy: dict[str, Any], column: str) -> str | None:
+    """Why a stored policy is not a tenant condition in both USING and WITH CHECK (None: it is)."""
+    for clause, expression in (("USING", policy["using"]), ("WITH CHECK", policy["check"])):
+        if expression is None:
+            return f"has no {clause}"
+        if TENANT_SETTING not in expression or column not in expression:
+            return f"has a {clause} without the {column} = {TENANT_SETTING} predicate"
+        if " OR " in expression.upper():
+            return f"ORs another condition into its {clause}"
+    return None
 
 
 @checks.register("rls")

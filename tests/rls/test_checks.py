@@ -77,3 +77,34 @@ def test_a_table_without_forced_rls_is_an_error(extra_alias, django_db_blocker) 
         assert any("models_app_order" in m and "policy" in m for m in messages)
     finally:
         drop_database(name)
+
+
+def test_a_weakened_or_bypassed_policy_is_an_error(extra_alias, django_db_blocker) -> None:
+    """``manage.py check`` reads the stored conditions, not only the policy names."""
+    name = f"scratch_chk_{uuid.uuid4().hex[:8]}"
+    ensure_database(name, fresh=True)
+    try:
+        env = {**os.environ, "DATABASE_NAME": name}
+        subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
+                       check=True, capture_output=True, timeout=300)
+        alias = extra_alias("probe_scratch_policies", NAME=name)
+        with django_db_blocker.unblock():
+            assert not [f for f in runtime_findings(using=alias) if f.id in {"rls.E006", "rls.E007"}]
+            connections[alias].close()
+        execute_as("owner", name,
+                   "ALTER POLICY models_app_order_tenant_isolation ON models_app_order USING (true)",
+                   "ALTER POLICY models_app_customer_tenant_isolation ON models_app_customer WITH CHECK "
+                   "(tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid) "
+                   "OR current_setting('app.bypass', true) = 'on')",
+                   "CREATE POLICY backdoor ON models_app_invoice FOR SELECT USING (true)")
+        with django_db_blocker.unblock():
+            findings = runtime_findings(using=alias)
+            connections[alias].close()
+        messages = {f.id: [] for f in findings}
+        for finding in findings:
+            messages[finding.id].append(finding.msg)
+        assert any("models_app_order" in m and "USING" in m for m in messages.get("rls.E006", []))
+        assert any("models_app_customer" in m and "ORs" in m for m in messages.get("rls.E006", []))
+        assert any("models_app_invoice" in m and "backdoor" in m for m in messages.get("rls.E007", []))
+    finally:
+        drop_database(name)
