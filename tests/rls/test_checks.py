@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -59,52 +60,51 @@ def test_superuser_as_runtime_connection_is_an_error(extra_alias, django_db_bloc
         assert "rls.E001" in _ids(runtime_findings(using=alias))
 
 
-def test_a_table_without_forced_rls_is_an_error(extra_alias, django_db_blocker) -> None:
+@pytest.fixture
+def migrated_scratch(extra_alias) -> Iterator[tuple[str, str]]:
+    """A freshly migrated scratch database (name, Django alias as the app role), dropped afterwards."""
     name = f"scratch_chk_{uuid.uuid4().hex[:8]}"
     ensure_database(name, fresh=True)
     try:
         env = {**os.environ, "DATABASE_NAME": name}
         subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
                        check=True, capture_output=True, timeout=300)
-        execute_as("owner", name, "ALTER TABLE models_app_event NO FORCE ROW LEVEL SECURITY",
-                   "DROP POLICY models_app_order_tenant_isolation ON models_app_order")
-        alias = extra_alias("probe_scratch", NAME=name)
-        with django_db_blocker.unblock():
-            findings = runtime_findings(using=alias)
-            connections[alias].close()
-        messages = [f.msg for f in findings if f.id in {"rls.E004", "rls.E005"}]
-        assert any("models_app_event" in m for m in messages)
-        assert any("models_app_order" in m and "policy" in m for m in messages)
+        yield name, extra_alias(f"probe_{name}", NAME=name)
     finally:
         drop_database(name)
 
 
-def test_a_weakened_or_bypassed_policy_is_an_error(extra_alias, django_db_blocker) -> None:
+def _findings_of(alias: str, django_db_blocker) -> dict[str, list[str]]:
+    with django_db_blocker.unblock():
+        findings = runtime_findings(using=alias)
+        connections[alias].close()
+    messages: dict[str, list[str]] = {}
+    for finding in findings:
+        messages.setdefault(finding.id, []).append(finding.msg)
+    return messages
+
+
+def test_a_table_without_forced_rls_is_an_error(migrated_scratch, django_db_blocker) -> None:
+    name, alias = migrated_scratch
+    execute_as("owner", name, "ALTER TABLE models_app_event NO FORCE ROW LEVEL SECURITY",
+               "DROP POLICY models_app_order_tenant_isolation ON models_app_order")
+    messages = _findings_of(alias, django_db_blocker)
+    assert any("models_app_event" in m for m in messages.get("rls.E004", []))
+    assert any("models_app_order" in m and "policy" in m for m in messages.get("rls.E005", []))
+
+
+def test_a_weakened_or_bypassed_policy_is_an_error(migrated_scratch, django_db_blocker) -> None:
     """``manage.py check`` reads the stored conditions, not only the policy names."""
-    name = f"scratch_chk_{uuid.uuid4().hex[:8]}"
-    ensure_database(name, fresh=True)
-    try:
-        env = {**os.environ, "DATABASE_NAME": name}
-        subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
-                       check=True, capture_output=True, timeout=300)
-        alias = extra_alias("probe_scratch_policies", NAME=name)
-        with django_db_blocker.unblock():
-            assert not [f for f in runtime_findings(using=alias) if f.id in {"rls.E006", "rls.E007"}]
-            connections[alias].close()
-        execute_as("owner", name,
-                   "ALTER POLICY models_app_order_tenant_isolation ON models_app_order USING (true)",
-                   "ALTER POLICY models_app_customer_tenant_isolation ON models_app_customer WITH CHECK "
-                   "(tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid) "
-                   "OR current_setting('app.bypass', true) = 'on')",
-                   "CREATE POLICY backdoor ON models_app_invoice FOR SELECT USING (true)")
-        with django_db_blocker.unblock():
-            findings = runtime_findings(using=alias)
-            connections[alias].close()
-        messages = {f.id: [] for f in findings}
-        for finding in findings:
-            messages[finding.id].append(finding.msg)
-        assert any("models_app_order" in m and "USING" in m for m in messages.get("rls.E006", []))
-        assert any("models_app_customer" in m and "ORs" in m for m in messages.get("rls.E006", []))
-        assert any("models_app_invoice" in m and "backdoor" in m for m in messages.get("rls.E007", []))
-    finally:
-        drop_database(name)
+    name, alias = migrated_scratch
+    before = _findings_of(alias, django_db_blocker)
+    assert "rls.E006" not in before and "rls.E007" not in before
+    execute_as("owner", name,
+               "ALTER POLICY models_app_order_tenant_isolation ON models_app_order USING (true)",
+               "ALTER POLICY models_app_customer_tenant_isolation ON models_app_customer WITH CHECK "
+               "(tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid) "
+               "OR current_setting('app.bypass', true) = 'on')",
+               "CREATE POLICY backdoor ON models_app_invoice FOR SELECT USING (true)")
+    messages = _findings_of(alias, django_db_blocker)
+    assert any("models_app_order" in m and "USING" in m for m in messages.get("rls.E006", []))
+    assert any("models_app_customer" in m and "ORs" in m for m in messages.get("rls.E006", []))
+    assert any("models_app_invoice" in m and "backdoor" in m for m in messages.get("rls.E007", []))
