@@ -165,11 +165,7 @@ def read_rows(root: Path) -> Iterator[ReadRow]:
             reader = csv.reader(handle)
             header = next(reader)
             for record in reader:
-                data = dict(zip(header, record, strict=True))
-                yield ReadRow(
-                    schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
-                    written, data,
-                )
+                yield _read_row(schema, table, written, dict(zip(header, record, strict=True)))
 
 
 def _read_parquet(path: Path) -> Iterator[ReadRow]:
@@ -178,6 +174,10 @@ def _read_parquet(path: Path) -> Iterator[ReadRow]:
     schema, table = path.parent.parent.name, path.parent.name
     written = file_written_at(path)
     for record in pq.read_table(path).to_pylist():
-        data = {name: "" if value is None else value for name, value in record.items()}
-        yield ReadRow(schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
-                      written, data)
+        yield _read_row(schema, table, written, {name: "" if v is None else v for name, v in record.items()})
+
+
+def _read_row(schema: str, table: str, written: dt.datetime, data: dict[str, str]) -> ReadRow:
+    """Split a file row into its DMS metadata columns and the table's values."""
+    return ReadRow(schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
+                   written, data)

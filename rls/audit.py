@@ -381,13 +381,13 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     if roles.app in existing:
         for table, privileges in _effective_privileges(cursor, roles.app, scoped, version).items():
             tables[table].effective["app"] = privileges
-    replication_writes: dict[str, list[str]] = {}
+    replication_writes: list[str] = []
     if roles.replication in existing:
         # Every table, not only tenant tables: the DMS role must not write anywhere in the schema.
         for table, privileges in _effective_privileges(cursor, roles.replication, sorted(tables), version).items():
             tables[table].effective["replication"] = privileges
-        replication_writes = {seq: ["UPDATE"] for (seq,) in _rows(
-            cursor, WRITABLE_SEQUENCES_SQL, {"schema": SCHEMA, "role": roles.replication})}
+        replication_writes = [seq for (seq,) in _rows(
+            cursor, WRITABLE_SEQUENCES_SQL, {"schema": SCHEMA, "role": roles.replication})]
     settings = [{"database": db, "role": role, "settings": list(config), "cluster_wide": cluster}
                 for db, role, config, cluster in _rows(cursor, ROLE_SETTINGS_SQL)]
     functions = [
@@ -426,10 +426,6 @@ def _role_infos(rows: list[tuple[Any, ...]], roles: Roles) -> list[RoleInfo]:
 
 
 # --------------------------------------------------------------------------- findings
-
-def _mentions_tenant(expression: str | None, column: str) -> bool:
-    return bool(expression) and sql.TENANT_SETTING in expression and column in expression  # type: ignore[operator]
-
 
 def _table_findings(tables: dict[str, TableInfo], declared: dict[str, DeclaredTable],
                     expected: dict[str, PolicyInfo] | None, roles: Roles) -> list[Finding]:
@@ -485,11 +481,11 @@ def _policy_findings(table: str, column: str, policy: PolicyInfo, declared: Decl
     if any(e.strip("() ").lower() == "true" for e in expressions) or not expressions:
         findings.append(Finding("critical", "POLICY_ALLOWS_ALL", subject,
                                 f"policy {policy.name} on {table} has a USING/WITH CHECK of true (or none)"))
-    elif not all(_mentions_tenant(e, column) for e in expressions):
+    elif not all(sql.mentions_tenant(e, column) for e in expressions):
         findings.append(Finding("critical" if policy.permissive else "medium", "POLICY_WITHOUT_TENANT", subject,
                                 f"policy {policy.name} on {table} has an expression without the tenant "
                                 f"predicate on {column}"))
-    if policy.permissive and any(" OR " in e.upper() for e in expressions):
+    if policy.permissive and any(sql.ors_another_condition(e) for e in expressions):
         findings.append(Finding("critical", "POLICY_OR_BYPASS", subject,
                                 f"permissive policy {policy.name} on {table} ORs another condition into the "
                                 "tenant predicate"))
@@ -515,19 +511,17 @@ def _policy_findings(table: str, column: str, policy: PolicyInfo, declared: Decl
     return findings
 
 
-def _replication_write_findings(tables: dict[str, TableInfo], sequences: dict[str, list[str]],
-                                roles: Roles) -> list[Finding]:
-    """Write privileges of the DMS role outside the tenant tables (those are in _grant_findings)."""
+def _replication_write_findings(tables: dict[str, TableInfo], sequences: list[str], roles: Roles) -> list[Finding]:
+    """Any write privilege of the DMS role, on any table of the schema or any sequence."""
     findings = []
     for name, info in sorted(tables.items()):
         writes = sorted(set(info.effective.get("replication", [])) & WRITE_PRIVILEGES)
-        if writes and not info.tenant_scoped:
+        if writes:
             findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
                                     f"the replication role {roles.replication} has {', '.join(writes)} on {name}"))
-    for name, privileges in sorted(sequences.items()):
+    for name in sequences:
         findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
-                                f"the replication role {roles.replication} has {', '.join(privileges)} on "
-                                f"sequence {name} (setval)"))
+                                f"the replication role {roles.replication} has UPDATE on sequence {name} (setval)"))
     return findings
 
 
@@ -550,10 +544,6 @@ def _grant_findings(table: str, info: TableInfo, roles: Roles) -> list[Finding]:
     public = sorted(info.grants.get("PUBLIC", []) + info.column_grants.get("PUBLIC", []))
     if public:
         findings.append(Finding("high", "PUBLIC_GRANT", table, f"PUBLIC has {', '.join(public)} on {table}"))
-    writes = sorted(set(info.effective.get("replication", [])) & WRITE_PRIVILEGES)
-    if writes:
-        findings.append(Finding("high", "REPLICATION_WRITE_GRANT", table,
-                                f"the replication role {roles.replication} has {', '.join(writes)} on {table}"))
     if "SELECT" not in info.effective.get("replication", []):
         findings.append(Finding("medium", "REPLICATION_CANNOT_READ", table,
                                 f"the replication role {roles.replication} cannot SELECT {table} (DMS full load)"))

@@ -6,14 +6,13 @@ They run with every ``manage.py`` command (and at server start) against the runt
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
 from rls.constraints import tenant_policy_of, tenant_scoped_models
-from rls.sql import TENANT_SETTING
+from rls.sql import TENANT_SETTING, mentions_tenant, ors_another_condition
 
 ROLE_SQL = """
 SELECT current_user, r.rolsuper, r.rolbypassrls
@@ -82,7 +81,7 @@ def runtime_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]
                 id="rls.E004",
             ))
         policy = expected[table]
-        stored = {p["name"]: p for p in (json.loads(policies) if isinstance(policies, str) else policies)}
+        stored = {p["name"]: p for p in policies}  # psycopg2 decodes the json
         if policy is not None and policy.name not in stored:
             found.append(checks.Error(
                 f"Table {table!r} lacks its tenant policy {policy.name!r}.",
@@ -111,9 +110,9 @@ def _condition_problem(policy: dict[str, Any], column: str) -> str | None:
     for clause, expression in (("USING", policy["using"]), ("WITH CHECK", policy["check"])):
         if expression is None:
             return f"has no {clause}"
-        if TENANT_SETTING not in expression or column not in expression:
+        if not mentions_tenant(expression, column):
             return f"has a {clause} without the {column} = {TENANT_SETTING} predicate"
-        if " OR " in expression.upper():
+        if ors_another_condition(expression):
             return f"ORs another condition into its {clause}"
     return None
 

@@ -2,7 +2,8 @@
 
 Every policy condition, the session-variable handling and every composite foreign key
 comes from here, so migrations, the audit, ``docs/policies.sql`` and the documentation all
-print identical SQL. Nothing here touches a connection: functions return strings.
+print identical SQL. Nothing here touches a connection: functions return strings, and two
+predicates read stored policy text back (the audit and the system check share them).
 """
 
 from __future__ import annotations
@@ -32,6 +33,16 @@ def qn(identifier: str) -> str:
 def tenant_predicate(column: str = DEFAULT_TENANT_COLUMN) -> str:
     """The condition every policy uses for ``USING`` and ``WITH CHECK``."""
     return f"{qn(column)} = {CURRENT_TENANT_SQL}"
+
+
+def mentions_tenant(expression: str | None, column: str = DEFAULT_TENANT_COLUMN) -> bool:
+    """Whether a stored policy expression compares ``column`` with the tenant setting."""
+    return bool(expression) and TENANT_SETTING in expression and column in expression  # type: ignore[operator]
+
+
+def ors_another_condition(expression: str) -> bool:
+    """Whether a stored policy expression ORs something into the tenant predicate."""
+    return " OR " in expression.upper()
 
 
 def enable_rls_statements(table: str, policy: str, column: str = DEFAULT_TENANT_COLUMN) -> list[str]:
