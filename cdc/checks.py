@@ -51,7 +51,7 @@ def cdc_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]:
     if wal_level != "logical":
         found.append(checks.Error(
             f"wal_level is {wal_level!r}; AWS DMS (and cdc_tail) need 'logical'.",
-            hint="Set wal_level=logical (project/pgconf.py) and restart PostgreSQL.", id="cdc.E001"))
+            hint="Set wal_level=logical (devdb/conf.py) and restart PostgreSQL.", id="cdc.E001"))
     if role_row is None:
         found.append(checks.Error(f"The replication role {role!r} does not exist.",
                                   hint="Run python manage.py bootstrap_db.", id="cdc.E002"))

@@ -99,7 +99,7 @@ class ConsumerStats:
     ended_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        from cdc.ledger import percentile
+        from cdc.workload.ledger import percentile
 
         return {
             "tables": {table: dict(counts) for table, counts in sorted(self.tables.items())},

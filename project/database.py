@@ -81,8 +81,8 @@ class ServerAddress:
     embedded: bool
 
 
-def local_server():  # -> project.pgserver.LocalServer (imported lazily: settings import this module)
-    from project.pgserver import LocalServer, embedded_bin_dir
+def local_server():  # -> devdb.server.LocalServer (imported lazily: settings import this module)
+    from devdb.server import LocalServer, embedded_bin_dir
 
     root = Path(_env("LAKEHOUSE_PGDATA", str(BASE_DIR / ".pgdata"))).resolve()
     bin_dir = Path(os.environ["LAKEHOUSE_PG_BIN"]) if os.environ.get("LAKEHOUSE_PG_BIN") else embedded_bin_dir()

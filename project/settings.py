@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "tenancy",
     "models_app",
     "seeding",
+    "analytics",
     "cdc",
 ]
 

@@ -18,11 +18,11 @@ import pytest
 from django.conf import settings
 
 from cdc.consumer import Consumer
-from cdc.ledger import compare, read_captured
 from cdc.mapping import table_filter, tenant_columns
 from cdc.sink import META_COLUMNS, OP_COLUMN, ParquetSink
+from cdc.workload.ledger import compare, read_captured
+from cdc.workload.simulator import Simulator
 from project.database import connect
-from seeding.simulation import Simulator
 
 pytestmark = pytest.mark.slow
 

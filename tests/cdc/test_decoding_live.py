@@ -16,7 +16,9 @@ import pytest
 from cdc.decoding import UNCHANGED_TOAST, Change, Commit, parse_line
 from cdc.mapping import replicated_tables
 from models_app.models import Product
-from seeding.factories import (
+from tenancy import tenant_context
+from tests.cdc.conftest import peek
+from tests.factories import (
     CustomerFactory,
     EventFactory,
     InvoiceFactory,
@@ -24,8 +26,6 @@ from seeding.factories import (
     ProductFactory,
     SubscriptionFactory,
 )
-from tenancy import tenant_context
-from tests.cdc.conftest import peek
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ import datetime as dt
 import pytest
 from django.db import connections
 
-from seeding.simulation import T_CUSTOMER, Simulator, Witness
+from cdc.workload.simulator import T_CUSTOMER, Simulator, Witness
 from tenancy import tenant_context
 
 pytestmark = pytest.mark.slow

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from cdc.decoding import UNCHANGED_TOAST
-from cdc.ledger import Ledger, compare, percentile, read_captured
 from cdc.sink import CsvSink, OutRow, read_rows
+from cdc.workload.ledger import Ledger, compare, percentile, read_captured
 
 
 def test_exact_capture_passes() -> None:

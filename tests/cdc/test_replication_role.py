@@ -21,8 +21,8 @@ from cdc.checks import cdc_findings
 from cdc.mapping import replicated_tables
 from models_app.models import Customer
 from project.database import connect, role_url
-from seeding.factories import CustomerFactory
 from tenancy import tenant_context
+from tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.rls
 

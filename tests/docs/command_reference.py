@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 API_DOC = ROOT / "docs" / "API.md"
 START, END = "<!-- commands:start -->", "<!-- commands:end -->"
 #: The project's own apps (Django's and third parties' commands are documented upstream).
-PROJECT_APPS = ("project", "rls", "tenancy", "models_app", "seeding", "cdc")
+PROJECT_APPS = ("project", "rls", "tenancy", "models_app", "seeding", "analytics", "cdc", "lakehouse")
 #: Options every Django command has; documented once in the block's preamble.
 COMMON = {"--version", "--verbosity", "--settings", "--pythonpath", "--traceback", "--no-color",
           "--force-color", "--skip-checks", "--help"}

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from devdb.server import SERVER_OS_USER, free_port
 from project.database import role_credentials, server_address
-from project.pgserver import SERVER_OS_USER, free_port
 
 PGBOUNCER_CANDIDATES = ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
 

@@ -9,8 +9,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from models_app.models import Customer, Event
-from seeding.factories import CustomerFactory, EventFactory
 from tenancy import tenant_context
+from tests.factories import CustomerFactory, EventFactory
 
 pytestmark = [pytest.mark.django_db]
 

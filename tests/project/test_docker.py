@@ -1,7 +1,7 @@
 """The Docker path, tested without a Docker engine.
 
 * ``docker-compose.yml`` parses, and its variables, ports, commands and server options agree
-  with ``.env.example``, ``project/database.py`` and ``project/pgconf.py``;
+  with ``.env.example``, ``project/database.py`` and ``devdb/conf.py``;
 * the container entrypoint runs against the embedded server (pointed at a scratch database
   through ``DATABASE_HOST``/``PORT``/``NAME``) and leaves a database that passes ``rls_audit``;
 * ``scripts/backup_db.sh`` dumps every tenant, where a dump as the app role gets none.
@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from devdb.conf import hba_lines, server_options
 from project.bootstrap import drop_database
 from project.database import BASE_DIR, connect, local_server, role_credentials, server_address
-from project.pgconf import hba_lines, server_options
 from rls.sql import SET_TENANT_SQL
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is a dev dependency: pip install -e '.[dev]'")

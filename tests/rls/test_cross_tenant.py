@@ -8,8 +8,8 @@ import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from models_app.models import Customer, Order, OrderItem
-from seeding.factories import OrderItemFactory
 from tenancy import tenant_context
+from tests.factories import OrderItemFactory
 
 pytestmark = [pytest.mark.rls, pytest.mark.django_db]
 

@@ -10,9 +10,9 @@ from django.db import DatabaseError, connection, transaction
 from models_app.models import DOMAIN_MODELS, Customer
 from rls.constraints import tenant_scoped_models
 from rls.sql import qn
-from seeding.factories import CustomerFactory, OrderItemFactory
 from tenancy import TenantContextRequired, database_tenant_id, tenant_context
 from tenancy.models import Tenant
+from tests.factories import CustomerFactory, OrderItemFactory
 
 pytestmark = [pytest.mark.rls, pytest.mark.django_db]
 

@@ -8,8 +8,8 @@ import pytest
 from models_app.models import Customer
 from rls.constraints import tenant_scoped_models
 from rls.sql import qn
-from seeding.factories import CustomerFactory
 from tenancy import tenant_context
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.rls]
 

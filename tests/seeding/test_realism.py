@@ -1,6 +1,6 @@
 """A small seeded world meets every §5 realism target and every integrity rule.
 
-The figures come from :mod:`seeding.report`, the code ``seed_report`` prints, and the
+The figures come from :mod:`seeding.seed_report`, the code ``seed_report`` prints, and the
 targets and tolerances from :mod:`seeding.distributions` / :mod:`seeding.realism`.
 """
 
@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from seeding import distributions as D
-from seeding import report
+from seeding import seed_report
 from seeding.world import WorldSpec
 from tests.seeding.conftest import WORLD, purge_all, seed_all
 
@@ -24,7 +24,7 @@ def world_report(django_db_setup, django_db_blocker):
         purge_all()
         seed_all(**WORLD)
         try:
-            yield report.build()
+            yield seed_report.build()
         finally:
             purge_all()
 
@@ -71,5 +71,5 @@ def test_volumes_follow_profiles(world_report):
 
 
 def test_report_renders_text(world_report):
-    text = report.render(world_report)
+    text = seed_report.render(world_report)
     assert "Realism (generated tenants)" in text and "Integrity: all rules hold" in text

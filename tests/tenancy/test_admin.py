@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from seeding.factories import CustomerFactory
 from tenancy import tenant_context
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.rls]
 

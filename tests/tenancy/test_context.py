@@ -11,7 +11,6 @@ from asgiref.sync import sync_to_async
 from django.db import connection, connections
 
 from models_app.models import Customer
-from seeding.factories import CustomerFactory
 from tenancy import (
     TenantContextRequired,
     active_tenants,
@@ -19,6 +18,7 @@ from tenancy import (
     database_tenant_id,
     tenant_context,
 )
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.rls]
 

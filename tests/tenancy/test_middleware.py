@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test import AsyncClient, Client
 
-from seeding.factories import CustomerFactory
 from tenancy import database_tenant_id, resolve_tenant, tenant_context
+from tests.factories import CustomerFactory
 
 pytestmark = [pytest.mark.rls]
 

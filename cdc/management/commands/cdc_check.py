@@ -9,13 +9,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from cdc.check import CheckError, run_check
+from cdc.roundtrip import CheckError, run_check
+from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
 from project.database import uses_local_server
-from seeding.management.commands.simulate_activity import (
-    create_simulation_tenant,
-    parse_operations,
-    resolve_tenants,
-)
 
 
 class Command(BaseCommand):
@@ -45,8 +41,11 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1.")
         if options["restart_postgres"] and not uses_local_server():
             raise CommandError("--restart-postgres only works with the local server (no DATABASE_URL/HOST).")
-        operations = parse_operations(options["operations"])
-        tenants = resolve_tenants(options["tenants"]) or [create_simulation_tenant()]
+        try:
+            operations = parse_operations(options["operations"])
+            tenants = resolve_tenants(options["tenants"]) or [create_simulation_tenant()]
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from exc
         quiet = options["json"]
         try:
             result = run_check(

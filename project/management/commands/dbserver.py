@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from devdb.server import ServerError
 from project.database import local_server, uses_local_server
-from project.pgserver import ServerError
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from seeding import report
+from seeding import seed_report
 
 
 class Command(BaseCommand):
@@ -18,10 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", default=None, help="only this tenant (slug)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        doc = report.build(options.get("tenant"))
+        doc = seed_report.build(options.get("tenant"))
         if options.get("tenant") and not doc["tenants"]:
             raise CommandError(f"no tenant with slug {options['tenant']!r}")
         if options.get("json"):
             self.stdout.write(json.dumps(doc, indent=2, default=str))
         else:
-            self.stdout.write(report.render(doc))
+            self.stdout.write(seed_report.render(doc))

@@ -1,0 +1,82 @@
+"""``manage.py metrics``: the twenty §9 metrics, per tenant, as tables or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from analytics.collect import ROLES, SelectionError, collect, select_metrics, select_tenants
+from analytics.formatting import json_rows, table
+from analytics.queries import metric_queries
+from analytics.runner import replication_connection
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the analytics metrics of analytics/sql/queries.sql. By default each tenant's "
+        "numbers are computed as the app role inside its tenant context (row-level security does the "
+        "filtering); --role replication runs each query once across all tenants as the DMS replication "
+        "role instead. Tenants are listed through the replication role."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--tenant", action="append", metavar="SLUG",
+                            help="only this tenant (repeatable); default: every tenant")
+        parser.add_argument("--metric", action="append", metavar="NAME",
+                            help="only this metric (repeatable); default: all twenty")
+        parser.add_argument("--role", choices=ROLES, default="app",
+                            help="app: per tenant under RLS (default); replication: one cross-tenant run")
+        parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+        parser.add_argument("--list", action="store_true", help="list the metric names and titles, then stop")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        available = metric_queries()
+        if options["list"]:
+            for query in available.values():
+                self.stdout.write(f"{query.name:28} {query.group:14} {query.title}")
+            return
+        conn = replication_connection()
+        try:
+            try:
+                queries = select_metrics(options["metric"], available)
+                tenants = select_tenants(conn, options["tenant"])
+            except SelectionError as exc:
+                raise CommandError(str(exc)) from exc
+            runs = collect(queries, tenants, role=options["role"], conn=conn)
+        finally:
+            conn.close()
+
+        if options["json"]:
+            document = {
+                "role": options["role"],
+                "tenants": [{"id": str(t.id), "slug": t.slug, "name": t.name} for t in tenants],
+                "metrics": {
+                    run.query.name: {
+                        "title": run.query.title,
+                        "group": run.query.group,
+                        "description": run.query.description,
+                        "columns": run.columns[1:],
+                        "by_tenant": {
+                            t.slug: [
+                                {k: v for k, v in row.items() if k != "tenant_id"}
+                                for row in json_rows(run.columns, run.by_tenant[t.id].rows)
+                            ]
+                            for t in tenants
+                        },
+                    }
+                    for run in runs
+                },
+            }
+            self.stdout.write(json.dumps(document, indent=2))
+            return
+
+        slugs = {t.id: t.slug for t in tenants}
+        for run in runs:
+            self.stdout.write(self.style.MIGRATE_HEADING(f"{run.query.title}  [{run.query.name}]"))
+            if run.query.description and options["verbosity"] >= 2:
+                self.stdout.write(run.query.description)
+            rows = [(slugs[t.id], *row[1:]) for t in tenants for row in run.by_tenant[t.id].rows]
+            self.stdout.write(table(["tenant", *run.columns[1:]], rows))
+            self.stdout.write("")

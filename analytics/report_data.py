@@ -1,0 +1,131 @@
+"""The numbers behind the report's charts, one :class:`Section` per tenant plus an overall one.
+
+A section is built from query results the same way whether they hold one tenant (the app
+role under its tenant context) or all of them (the replication role): rows are summed over
+whatever tenants they contain, and ratios are recomputed from the sums, never averaged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from analytics.runner import Result
+
+#: The queries a section needs (chart series and two of the §9 metrics).
+SECTION_QUERIES = ("revenue_per_day", "orders_by_status", "conversion_funnel", "customer_retention_cohorts",
+                   "mrr_over_time", "mrr")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    subtitle: str = ""
+    daily: list[tuple[dt.date, float, int]] = field(default_factory=list)  # day, revenue, orders
+    booked: list[tuple[dt.date, float]] = field(default_factory=list)  # day, value of orders not cancelled
+    status: list[tuple[str, int]] = field(default_factory=list)
+    funnel: list[tuple[str, int]] = field(default_factory=list)
+    cohorts: list[dt.date] = field(default_factory=list)
+    cohort_sizes: list[int] = field(default_factory=list)
+    retention: list[list[float | None]] = field(default_factory=list)  # [cohort][offset]
+    mrr: list[tuple[dt.date, float]] = field(default_factory=list)
+    current_mrr: float = 0.0
+    #: Overall section only: completed revenue per month for each tenant (label -> [(month, revenue)]).
+    tenant_months: dict[str, list[tuple[dt.date, float]]] = field(default_factory=dict)
+
+    @property
+    def revenue(self) -> float:
+        return sum(r for _, r, _ in self.daily)
+
+    @property
+    def completed_orders(self) -> int:
+        return sum(n for _, _, n in self.daily)
+
+    @property
+    def aov(self) -> float | None:
+        return self.revenue / self.completed_orders if self.completed_orders else None
+
+    def weekday_means(self) -> list[float]:
+        """Mean revenue per day with orders, Monday to Sunday: the weekly rhythm."""
+        totals, counts = [0.0] * 7, [0] * 7
+        for day, revenue, _ in self.daily:
+            totals[day.weekday()] += revenue
+            counts[day.weekday()] += 1
+        return [t / c if c else 0.0 for t, c in zip(totals, counts, strict=True)]
+
+    def rolling(self, window: int = 7, *, booked: bool = False) -> list[float]:
+        """Trailing mean over ``window`` calendar days (missing days count as 0), one value per day of ``daily``."""
+        by_day = dict(self.booked) if booked else {d: r for d, r, _ in self.daily}
+        return [sum(by_day.get(day - dt.timedelta(days=k), 0.0) for k in range(window)) / window
+                for day, _, _ in self.daily]
+
+
+def _month_index(day: dt.date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _f(value: object) -> float:
+    return float(value) if isinstance(value, Decimal | int | float) else 0.0
+
+
+def build_section(key: str, title: str, results: Mapping[str, Result], subtitle: str = "") -> Section:
+    """Sum the rows of ``results`` (one tenant or many) into a section."""
+    section = Section(key=key, title=title, subtitle=subtitle)
+
+    daily: dict[dt.date, list[float]] = defaultdict(lambda: [0.0, 0, 0.0])
+    for row in results["revenue_per_day"].dicts():
+        daily[row["day"]][0] += _f(row["revenue"])
+        daily[row["day"]][1] += int(row["completed_orders"])
+        daily[row["day"]][2] += _f(row["booked_value"])
+    section.daily = [(d, v[0], int(v[1])) for d, v in sorted(daily.items())]
+    section.booked = [(d, v[2]) for d, v in sorted(daily.items())]
+
+    status: dict[str, int] = defaultdict(int)
+    for row in results["orders_by_status"].dicts():
+        status[row["status"]] += int(row["orders"])
+    order = ["completed", "processing", "pending", "cancelled"]
+    section.status = sorted(status.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else 99, kv[0]))
+
+    funnel: dict[tuple[int, str], int] = defaultdict(int)
+    for row in results["conversion_funnel"].dicts():
+        funnel[(row["step_no"], row["step"])] += int(row["sessions"])
+    section.funnel = [(step, n) for (_, step), n in sorted(funnel.items())]
+
+    sizes: dict[dt.date, int] = defaultdict(int)
+    active: dict[tuple[dt.date, int], int] = defaultdict(int)
+    seen: set[tuple[object, dt.date]] = set()
+    for row in results["customer_retention_cohorts"].dicts():
+        if (row["tenant_id"], row["cohort_month"]) not in seen:
+            seen.add((row["tenant_id"], row["cohort_month"]))
+            sizes[row["cohort_month"]] += int(row["cohort_size"])
+        active[(row["cohort_month"], int(row["month_offset"]))] += int(row["active_customers"])
+    section.cohorts = sorted(sizes)
+    section.cohort_sizes = [sizes[c] for c in section.cohorts]
+    width = max((offset for _, offset in active), default=-1) + 1
+    last = max((_month_index(c) + k for c, k in active), default=0)
+    # A month the data reaches but the cohort did not buy in is 0%; a month after the data ends is blank.
+    section.retention = [
+        [active.get((c, k), 0) / sizes[c] if _month_index(c) + k <= last else None for k in range(width)]
+        for c in section.cohorts
+    ]
+
+    mrr: dict[dt.date, float] = defaultdict(float)
+    for row in results["mrr_over_time"].dicts():
+        mrr[row["month_end"]] += _f(row["mrr"])
+    section.mrr = sorted(mrr.items())
+    section.current_mrr = sum(_f(row["mrr"]) for row in results["mrr"].dicts())
+    return section
+
+
+def tenant_months(result: Result, labels: Mapping[object, str]) -> dict[str, list[tuple[dt.date, float]]]:
+    """``revenue_by_tenant_over_time`` rows as one monthly series per tenant (labelled, e.g. by slug)."""
+    series: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
+    for row in result.dicts():
+        label = labels.get(row["tenant_id"], str(row["tenant_id"]))
+        series[label].append((row["month"], _f(row["revenue"])))
+    return dict(sorted(series.items()))

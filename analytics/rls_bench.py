@@ -1,0 +1,192 @@
+"""The RLS read tax: each metric as the app role under RLS vs. an explicit tenant filter.
+
+For one tenant, every query runs in two forms, interleaved, in the same process and run:
+
+* **app**: the unchanged SQL as the app role inside ``tenant_context`` (the policies add
+  ``tenant_id = (SELECT current_setting(...)::uuid)`` to every table);
+* **reference**: :meth:`Query.filtered_sql` as the replication role (``BYPASSRLS``), i.e. the
+  same SQL with ``AND x.tenant_id = '<uuid>'`` written into every base-table scan - what a
+  hand-written single-tenant query would be.
+
+Only execution plus fetching is timed (not the ``BEGIN``/``set_config`` of the context).
+``ratio = median(app) / median(reference)``; the target is <= 1.10 per metric. ``EXPLAIN
+(FORMAT JSON)`` of both forms lists the indexes each plan uses, and which of them lead with
+``tenant_id`` (the evidence that RLS does not turn index scans into sequential scans).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.db import connections
+
+from analytics.queries import Query
+from tenancy import tenant_context
+
+TARGET_RATIO = 1.10
+#: Fast metrics run until each form has this much timed work (a median of 7 runs of a
+#: 1 ms query is mostly scheduler noise), but never more than ``MAX_REPEAT`` times.
+DEFAULT_MIN_MS = 1000.0
+MAX_REPEAT = 200
+TENANT_INDEXES_SQL = """
+SELECT i.relname
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = x.indkey[0]
+WHERE n.nspname = current_schema() AND a.attname = 'tenant_id'
+"""
+LARGEST_TENANT_SQL = """
+SELECT t.id, t.slug, count(o.id) AS orders
+FROM tenancy_tenant t LEFT JOIN models_app_order o ON o.tenant_id = t.id
+GROUP BY t.id, t.slug ORDER BY orders DESC, t.slug LIMIT 1
+"""
+
+
+@dataclass
+class PlanEvidence:
+    indexes: list[str] = field(default_factory=list)
+    tenant_indexes: list[str] = field(default_factory=list)
+    seq_scans: list[str] = field(default_factory=list)  # tables read by a sequential scan
+
+
+@dataclass
+class MetricBench:
+    name: str
+    rows: int
+    app_ms: list[float]
+    reference_ms: list[float]
+    app_plan: PlanEvidence
+    reference_plan: PlanEvidence
+
+    @property
+    def app_median_ms(self) -> float:
+        return statistics.median(self.app_ms)
+
+    @property
+    def reference_median_ms(self) -> float:
+        return statistics.median(self.reference_ms)
+
+    @property
+    def ratio(self) -> float:
+        """Rounded as printed, so the verdicts agree with the figure a reader sees."""
+        return round(self.app_median_ms / self.reference_median_ms, 3) if self.reference_median_ms else float("inf")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "rows": self.rows, "runs": len(self.app_ms),
+            "app_median_ms": round(self.app_median_ms, 3), "reference_median_ms": round(self.reference_median_ms, 3),
+            "ratio": self.ratio, "within_target": self.ratio <= TARGET_RATIO,
+            "app_plan": asdict(self.app_plan), "reference_plan": asdict(self.reference_plan),
+        }
+
+
+def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from plan_nodes(child)
+
+
+def evidence(explain_json: Any, tenant_indexes: set[str]) -> PlanEvidence:
+    """Index names and sequential scans of an ``EXPLAIN (FORMAT JSON)`` document."""
+    document = explain_json[0] if isinstance(explain_json, list) else explain_json
+    used: list[str] = []
+    seq: list[str] = []
+    for node in plan_nodes(document["Plan"]):
+        if "Index Name" in node and node["Index Name"] not in used:
+            used.append(node["Index Name"])
+        if node.get("Node Type") == "Seq Scan" and node.get("Relation Name") not in seq:
+            seq.append(node["Relation Name"])
+    return PlanEvidence(sorted(used), sorted(i for i in used if i in tenant_indexes), sorted(seq))
+
+
+def tenant_index_names(conn) -> set[str]:
+    with conn.cursor() as cursor:
+        cursor.execute(TENANT_INDEXES_SQL)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def largest_tenant(conn) -> tuple[uuid.UUID, str, int] | None:
+    with conn.cursor() as cursor:
+        cursor.execute(LARGEST_TENANT_SQL)
+        row = cursor.fetchone()
+    return (uuid.UUID(str(row[0])), row[1], int(row[2])) if row else None
+
+
+def _time_app(query: Query, tenant_id: uuid.UUID) -> tuple[float, int]:
+    with tenant_context(tenant_id), connections["default"].cursor() as cursor:
+        start = time.perf_counter()
+        cursor.execute(query.sql)
+        rows = cursor.fetchall()
+        return (time.perf_counter() - start) * 1000, len(rows)
+
+
+def _time_reference(conn, query: Query, tenant_id: uuid.UUID) -> tuple[float, int]:
+    with conn.cursor() as cursor:
+        start = time.perf_counter()
+        cursor.execute(query.filtered_sql(), {"tenant": str(tenant_id)})
+        rows = cursor.fetchall()
+        return (time.perf_counter() - start) * 1000, len(rows)
+
+
+def _explain_app(query: Query, tenant_id: uuid.UUID) -> Any:
+    with tenant_context(tenant_id), connections["default"].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query.sql)
+        return cursor.fetchone()[0]
+
+
+def _explain_reference(conn, query: Query, tenant_id: uuid.UUID) -> Any:
+    with conn.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query.filtered_sql(), {"tenant": str(tenant_id)})
+        return cursor.fetchone()[0]
+
+
+def bench_metric(conn, query: Query, tenant_id: uuid.UUID, *, repeat: int, warmup: int,
+                 tenant_indexes: set[str], min_ms: float = 0.0) -> MetricBench:
+    """Interleave the two forms (alternating which goes first) and keep every timing.
+
+    At least ``repeat`` timed runs of each form, more (up to ``MAX_REPEAT``) until each
+    form has ``min_ms`` of timed work.
+    """
+    app_ms: list[float] = []
+    reference_ms: list[float] = []
+    app_rows = reference_rows = 0
+    i = 0
+    while i < warmup + repeat or (min(sum(app_ms), sum(reference_ms)) < min_ms and len(app_ms) < MAX_REPEAT):
+        order = ("app", "reference") if i % 2 == 0 else ("reference", "app")
+        for form in order:
+            if form == "app":
+                elapsed, app_rows = _time_app(query, tenant_id)
+                if i >= warmup:
+                    app_ms.append(elapsed)
+            else:
+                elapsed, reference_rows = _time_reference(conn, query, tenant_id)
+                if i >= warmup:
+                    reference_ms.append(elapsed)
+        i += 1
+    if app_rows != reference_rows:
+        raise AssertionError(f"{query.name}: app role returned {app_rows} rows, reference {reference_rows}")
+    return MetricBench(
+        name=query.name, rows=app_rows, app_ms=app_ms, reference_ms=reference_ms,
+        app_plan=evidence(_explain_app(query, tenant_id), tenant_indexes),
+        reference_plan=evidence(_explain_reference(conn, query, tenant_id), tenant_indexes),
+    )
+
+
+def summarise(results: Sequence[MetricBench]) -> dict[str, Any]:
+    ratios = [r.ratio for r in results]
+    return {
+        "target_ratio": TARGET_RATIO,
+        "max_ratio": round(max(ratios), 3) if ratios else None,
+        "median_ratio": round(statistics.median(ratios), 3) if ratios else None,
+        "geomean_ratio": round(statistics.geometric_mean(ratios), 3) if ratios else None,
+        "over_target": [r.name for r in results if r.ratio > TARGET_RATIO],
+        "app_total_ms": round(sum(r.app_median_ms for r in results), 2),
+        "reference_total_ms": round(sum(r.reference_median_ms for r in results), 2),
+    }

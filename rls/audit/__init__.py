@@ -1,0 +1,161 @@
+"""Security audit of the live database: who can see which tenant's rows, and by what SQL.
+
+The audit reads PostgreSQL's catalogs, never the Python declarations, and then compares
+what it found with what :mod:`rls` declares (drift detection). It needs only a DB-API
+connection; ``manage.py rls_audit`` opens one as the owner role (see that command for why).
+
+Everything happens in one transaction that is always rolled back: the only thing the audit
+ever creates is a TEMP probe table on which it lets PostgreSQL deparse the *expected*
+policy, so live and expected expressions are compared in PostgreSQL's own spelling
+(``pg_get_expr``) instead of by fragile text normalisation.
+
+Severities: ``critical`` (tenant isolation is broken now), ``high`` (one step from broken,
+or the audit could not verify), ``medium`` (operational or defence-in-depth gap),
+``low``/``info`` (worth knowing). Any critical or high finding fails the audit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rls import sql
+from rls.audit.catalog import (
+    COLUMN_GRANTS_SQL,
+    DATABASE_ACL_SQL,
+    FOREIGN_KEYS_SQL,
+    FUNCTIONS_SQL,
+    GRANTS_SQL,
+    POLICIES_SQL,
+    PUBLICATIONS_SQL,
+    ROLE_SETTINGS_SQL,
+    ROLES_SQL,
+    SCHEMA,
+    SCHEMA_ACL_SQL,
+    SEVERITIES,
+    TABLES_SQL,
+    TRIGGERS_SQL,
+    WRITABLE_SEQUENCES_SQL,
+    AuditReport,
+    DeclaredTable,
+    Finding,
+    FunctionInfo,
+    PolicyInfo,
+    TableInfo,
+    declared_tables,
+    effective_privileges,
+    expected_policies,
+    read_role_infos,
+    rows,
+)
+from rls.audit.ddl import policy_script
+from rls.audit.render import render_text
+from rls.audit.rules import (
+    function_findings,
+    replication_write_findings,
+    role_findings,
+    schema_findings,
+    table_findings,
+)
+from rls.roles import Roles, configured_roles
+
+
+def audit(connection: Any, roles: Roles | None = None,
+          declared: list[DeclaredTable] | None = None) -> AuditReport:
+    """Read the catalog through ``connection`` and return the report with its findings.
+
+    The connection's current transaction is rolled back before and after: the audit
+    leaves nothing behind and sees only committed state.
+    """
+    roles = roles or configured_roles()
+    declared = declared if declared is not None else declared_tables()
+    connection.rollback()
+    previous_autocommit = connection.autocommit
+    connection.autocommit = False
+    try:
+        with connection.cursor() as cursor:
+            return _collect(cursor, roles, declared)
+    finally:
+        connection.rollback()
+        connection.autocommit = previous_autocommit
+
+
+def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditReport:
+    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # one consistent snapshot
+    cursor.execute("SELECT current_database(), current_user, current_setting('server_version'), "
+                   "current_setting('server_version_num')::int, current_setting(%s, true)",
+                   [sql.TENANT_SETTING])
+    database, auditor, version_text, version, session_tenant = cursor.fetchone()
+    findings: list[Finding] = []
+
+    tables = {row[0]: TableInfo(*row) for row in rows(cursor, TABLES_SQL)}
+    by_table = {d.table: d for d in declared}
+    for d in declared:
+        if d.table in tables:
+            tables[d.table].declared_policy = d.policy
+            tables[d.table].policy_column = d.column
+        else:
+            findings.append(Finding("critical", "TABLE_MISSING", d.table,
+                                    f"tenant table {d.table} declared by rls does not exist (run migrate)"))
+    for table, grantee, privilege in rows(cursor, GRANTS_SQL):
+        tables[table].grants.setdefault(grantee, []).append(privilege)
+    for table, grantee, privilege in rows(cursor, COLUMN_GRANTS_SQL):
+        tables[table].column_grants.setdefault(grantee, []).append(privilege)
+    for table, name, permissive, command, policy_roles, using, check in rows(cursor, POLICIES_SQL):
+        if table in tables:
+            tables[table].policies.append(PolicyInfo(name, permissive, command, list(policy_roles), using, check))
+    for table, name, enabled, function in rows(cursor, TRIGGERS_SQL):
+        tables[table].triggers.append({"name": name, "enabled": enabled, "function": function,
+                                       "pgtrigger": name.startswith("pgtrigger_")})
+    for table, name, definition in rows(cursor, FOREIGN_KEYS_SQL):
+        tables[table].foreign_keys[name] = definition
+    for table, publication in rows(cursor, PUBLICATIONS_SQL):
+        if table in tables:
+            tables[table].publications.append(publication)
+
+    role_rows = rows(cursor, ROLES_SQL, {"names": [roles[k] for k in ("owner", "app", "replication", "resolver")]})
+    infos = read_role_infos(role_rows, roles)
+    existing = {info.name for info in infos if info.exists}
+    scoped = sorted(name for name, info in tables.items() if info.tenant_scoped)
+    if roles.app in existing:
+        for table, privileges in effective_privileges(cursor, roles.app, scoped, version).items():
+            tables[table].effective["app"] = privileges
+    replication_writes: list[str] = []
+    if roles.replication in existing:
+        # Every table, not only tenant tables: the DMS role must not write anywhere in the schema.
+        for table, privileges in effective_privileges(cursor, roles.replication, sorted(tables), version).items():
+            tables[table].effective["replication"] = privileges
+        replication_writes = [seq for (seq,) in rows(
+            cursor, WRITABLE_SEQUENCES_SQL, {"schema": SCHEMA, "role": roles.replication})]
+    settings = [{"database": db, "role": role, "settings": list(config), "cluster_wide": cluster}
+                for db, role, config, cluster in rows(cursor, ROLE_SETTINGS_SQL)]
+    functions = [
+        FunctionInfo(signature, owner, any(c.startswith("search_path=") for c in config), list(config), list(execs))
+        for signature, owner, config, execs in rows(cursor, FUNCTIONS_SQL)
+    ]
+    database_acl = [row[0] for row in rows(cursor, DATABASE_ACL_SQL)]
+    schema_acl = [row[0] for row in rows(cursor, SCHEMA_ACL_SQL)]
+
+    try:
+        expected = expected_policies(cursor, [d for d in declared if d.table in tables])
+    except Exception as exc:  # noqa: BLE001 - any failure means drift is unverified: fail closed
+        expected = None
+        findings.append(Finding("high", "DRIFT_UNVERIFIED", database,
+                                f"could not build the expected policies on a TEMP probe table as {auditor}: "
+                                f"{str(exc).strip()}; run the audit as the owner role"))
+
+    findings += table_findings(tables, by_table, expected, roles)
+    findings += replication_write_findings(tables, replication_writes, roles)
+    findings += role_findings(infos, roles, settings, session_tenant, cursor)
+    findings += function_findings(functions)
+    findings += schema_findings(cursor, roles)
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    findings.sort(key=lambda f: (order[f.severity], f.code, f.subject, f.message))
+    return AuditReport(database, auditor, version_text, [tables[name] for name in sorted(tables)], infos,
+                       functions, settings, database_acl, schema_acl, findings)
+
+
+
+__all__ = [
+    "AuditReport", "DeclaredTable", "Finding", "audit", "declared_tables",
+    "policy_script", "render_text",
+]

@@ -1,0 +1,87 @@
+"""``manage.py bench_rls``: ratios for every metric in one run, with EXPLAIN evidence."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from analytics.queries import metric_queries
+from analytics.rls_bench import MAX_REPEAT, TARGET_RATIO, evidence
+
+
+def bench(*args: str) -> dict:
+    out = StringIO()
+    call_command("bench_rls", "--json", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None:
+    slug = next(iter(world_db.tenants))
+    document = bench("--tenant", slug, "--repeat", "1", "--warmup", "0", "--min-ms", "0")
+    assert document["tenant"] == slug and document["tenant_rows"]["orders"] > 0
+    assert [m["name"] for m in document["metrics"]] == list(metric_queries())
+    for metric in document["metrics"]:
+        assert metric["rows"] > 0, metric["name"]
+        assert metric["app_median_ms"] > 0 and metric["reference_median_ms"] > 0
+        assert metric["ratio"] == pytest.approx(
+            metric["app_median_ms"] / metric["reference_median_ms"], rel=0.02, abs=0.005)
+        assert metric["within_target"] == (metric["ratio"] <= TARGET_RATIO)
+    summary = document["summary"]
+    assert summary["target_ratio"] == TARGET_RATIO
+    assert summary["max_ratio"] == max(m["ratio"] for m in document["metrics"])
+    assert set(summary["over_target"]) == {m["name"] for m in document["metrics"] if not m["within_target"]}
+
+
+def test_plans_show_the_tenant_indexes(world_db) -> None:
+    document = bench("--metric", "conversion_funnel", "--metric", "revenue_by_tenant_over_time",
+                     "--repeat", "1", "--warmup", "0", "--min-ms", "0")
+    for metric in document["metrics"]:
+        for form in ("app_plan", "reference_plan"):
+            plan = metric[form]
+            assert set(plan["tenant_indexes"]) <= set(plan["indexes"])
+    used = {i for m in document["metrics"] for f in ("app_plan", "reference_plan") for i in m[f]["tenant_indexes"]}
+    assert used, "no plan used a (tenant_id, ...) index"
+
+
+def test_fast_metrics_run_until_each_form_has_the_minimum_timed_work(world_db) -> None:
+    exact = bench("--metric", "mrr", "--repeat", "2", "--warmup", "0", "--min-ms", "0")["metrics"][0]
+    assert exact["runs"] == 2
+    longer = bench("--metric", "mrr", "--repeat", "2", "--warmup", "0", "--min-ms", "20")["metrics"][0]
+    # mrr takes well under 10 ms on the small world: 20 ms of work needs more than two runs.
+    assert 2 < longer["runs"] <= MAX_REPEAT
+    assert longer["runs"] == MAX_REPEAT or longer["app_median_ms"] * longer["runs"] >= 20 * 0.5
+
+
+def test_evidence_reads_index_names_and_seq_scans_from_explain_json() -> None:
+    plan = [{"Plan": {"Node Type": "Hash Join", "Plans": [
+        {"Node Type": "Index Scan", "Index Name": "ord_status_idx", "Relation Name": "models_app_order"},
+        {"Node Type": "Bitmap Heap Scan", "Relation Name": "models_app_event", "Plans": [
+            {"Node Type": "Bitmap Index Scan", "Index Name": "evt_type_idx"}]},
+        {"Node Type": "Seq Scan", "Relation Name": "models_app_product"},
+    ]}}]
+    found = evidence(plan, {"ord_status_idx", "evt_type_idx", "unused_idx"})
+    assert found.indexes == ["evt_type_idx", "ord_status_idx"]
+    assert found.tenant_indexes == ["evt_type_idx", "ord_status_idx"]
+    assert found.seq_scans == ["models_app_product"]
+
+
+def test_bad_input_is_a_command_error(world_db) -> None:
+    with pytest.raises(CommandError, match="unknown tenant 'nope'"):
+        call_command("bench_rls", "--tenant", "nope")
+    with pytest.raises(CommandError, match="unknown metric 'nope'"):
+        call_command("bench_rls", "--metric", "nope")
+    with pytest.raises(CommandError, match="--repeat must be at least 1"):
+        call_command("bench_rls", "--repeat", "0")
+    with pytest.raises(CommandError, match="--min-ms at least 0"):
+        call_command("bench_rls", "--min-ms", "-1")
+
+
+def test_table_output_names_the_target(world_db) -> None:
+    out = StringIO()
+    call_command("bench_rls", "--metric", "mrr", "--repeat", "1", "--warmup", "0", "--min-ms", "0", stdout=out)
+    text = out.getvalue()
+    assert "mrr" in text and f"target <= {TARGET_RATIO}" in text
