@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ROLE_KEYS = ("admin", "owner", "app", "replication")
+ROLE_KEYS = ("admin", "owner", "app", "replication", "loader")
 
 
 @dataclass(frozen=True)
@@ -61,11 +61,20 @@ def role_credentials() -> dict[str, RoleCredentials]:
             "replication", _env("DATABASE_REPLICATION_USER", "dms_replication"),
             _env("DATABASE_REPLICATION_PASSWORD", "replication-dev-password"),
         ),
+        # The seeding loader: subject to RLS and signed contexts like the app, plus TEMPORARY.
+        "loader": RoleCredentials(
+            "loader", _env("DATABASE_LOADER_USER", "lakehouse_loader"),
+            _env("DATABASE_LOADER_PASSWORD", "loader-dev-password"),
+        ),
     }
 
 
 def resolver_role_name() -> str:
     return _env("DATABASE_RESOLVER_ROLE", "lakehouse_tenant_resolver")
+
+
+def verifier_role_name() -> str:
+    return _env("DATABASE_VERIFIER_ROLE", "lakehouse_context_verifier")
 
 
 def database_name() -> str:
@@ -130,6 +139,7 @@ def role_url(key: str, dbname: str | None = None) -> str:
     explicit = {
         "app": "DATABASE_URL", "owner": "DATABASE_OWNER_URL",
         "replication": "DATABASE_REPLICATION_URL", "admin": "DATABASE_ADMIN_URL",
+        "loader": "DATABASE_LOADER_URL",
     }[key]
     if os.environ.get(explicit):
         parts = urlsplit(os.environ[explicit])

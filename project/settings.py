@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from project.database import BASE_DIR, django_database, resolver_role_name, role_credentials
+from project.database import BASE_DIR, django_database, resolver_role_name, role_credentials, verifier_role_name
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = os.environ.get("DJANGO_DEBUG", "True").lower() in {"1", "true", "yes"}
@@ -65,11 +65,14 @@ TEMPLATES = [
 DATABASES = {
     "default": django_database("app", conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
     "owner": django_database("owner"),
+    # The seeding loader role (TEMPORARY for its staging tables; RLS and signed contexts apply).
+    "loader": django_database("loader"),
 }
 
 #: Role names for ``rls`` (grants, checks, audit). Passwords stay in project.database.
 LAKEHOUSE_ROLES = {key: creds.name for key, creds in role_credentials().items()}
 LAKEHOUSE_ROLES["resolver"] = resolver_role_name()
+LAKEHOUSE_ROLES["verifier"] = verifier_role_name()
 
 #: Paths where the tenant middleware does not require a tenant (admin picks one per session).
 TENANT_EXEMPT_PATHS = ["/admin/", "/healthz", "/static/"]
