@@ -44,7 +44,7 @@ from typing import Any
 
 from seeding.generators.base import Batch
 from seeding.generators.tenant import UNITS, TenantData
-from seeding.loader import LoadStats, TempTableLoader, prefetch, prepare_session
+from seeding.loader import LOADER_ALIAS, LoadStats, TempTableLoader, prefetch, prepare_session
 from seeding.progress import NullProgress, Progress, QueueProgress, relay
 from seeding.world import TenantPlan, WorldSpec
 
@@ -336,11 +336,11 @@ def _worker_run(spec: WorldSpec, job: _Job, batch_size: int) -> TenantResult:
 
 
 def _ensure_session() -> None:
-    from django.db import DatabaseError, connection, transaction
+    from django.db import DatabaseError, connections, transaction
 
-    with connection.cursor() as cursor:
+    with connections[LOADER_ALIAS].cursor() as cursor:
         try:
-            with transaction.atomic():
+            with transaction.atomic(using=LOADER_ALIAS):
                 prepare_session(cursor)
         except DatabaseError:
             pass  # TEMP tables were already used on this connection: keep its setting
@@ -348,15 +348,16 @@ def _ensure_session() -> None:
 
 def _create_tenant(spec: WorldSpec, plan: TenantPlan) -> None:
     import pgtrigger
-    from django.db import connection
+    from django.db import connections
 
     from tenancy import create_tenant
 
     create_tenant(name=plan.name, slug=plan.slug, domain=plan.domain, settings=spec.tenant_settings(plan),
-                  tenant_id=plan.tenant_id)
+                  tenant_id=plan.tenant_id, using=LOADER_ALIAS)
     # Business time, not wall time, so that reruns give identical rows.
     at = dt.datetime.fromtimestamp(plan.created_ms / 1000, tz=dt.UTC)
-    with pgtrigger.ignore(TENANT_UPDATED_AT, databases=["default"]), connection.cursor() as cursor:
+    with pgtrigger.ignore(TENANT_UPDATED_AT, databases=[LOADER_ALIAS]), \
+            connections[LOADER_ALIAS].cursor() as cursor:
         cursor.execute("UPDATE tenancy_tenant SET created_at = %s, updated_at = %s WHERE id = %s",
                        [at, at, plan.tenant_id])
 
@@ -370,7 +371,7 @@ def batches_for(spec: WorldSpec, plan: TenantPlan, units: Iterable[str], batch_s
 
 def run_job(spec: WorldSpec, job: _Job, batch_size: int, progress: Progress) -> TenantResult:
     """Seed one tenant in one transaction, as the app role under its tenant context."""
-    from django.db import connection
+    from django.db import connections
 
     from tenancy import tenant_context
 
@@ -383,10 +384,10 @@ def run_job(spec: WorldSpec, job: _Job, batch_size: int, progress: Progress) -> 
         progress.advance(plan.slug, batch.table, batch.rows, seconds)
 
     try:
-        with tenant_context(plan.tenant_id):
+        with tenant_context(plan.tenant_id, using=LOADER_ALIAS):
             if job.create:
                 _create_tenant(spec, plan)
-            with connection.cursor() as cursor:
+            with connections[LOADER_ALIAS].cursor() as cursor:
                 loader = TempTableLoader(cursor, on_batch)
                 for batch in prefetch(batches_for(spec, plan, job.units, batch_size)):
                     loader.load(batch)
@@ -414,7 +415,7 @@ def cleanup(targets: list[ExistingTenant], units: set[str] | None = None, *,
     walk the ``(tenant_id, id)`` index in keyset batches of ``batch_size`` rows.
     """
     import pgtrigger
-    from django.db import connection
+    from django.db import connections
 
     from tenancy import tenant_context
 
@@ -423,8 +424,9 @@ def cleanup(targets: list[ExistingTenant], units: set[str] | None = None, *,
     for target in targets:
         total = 0
         started = time.perf_counter()
-        with tenant_context(target.id), pgtrigger.ignore(EVENT_GUARD, databases=["default"]), \
-                connection.cursor() as cursor:
+        with tenant_context(target.id, using=LOADER_ALIAS), \
+                pgtrigger.ignore(EVENT_GUARD, databases=[LOADER_ALIAS]), \
+                connections[LOADER_ALIAS].cursor() as cursor:
             for unit, table in DELETE_ORDER:
                 if units is not None and unit not in units:
                     continue

@@ -22,6 +22,6 @@ def create_tenant(*, name: str, slug: str, domain: str | None = None, settings: 
     """Insert a tenant row as the app role and return it."""
     new_id = tenant_id or uuid7()
     with tenant_context(new_id, using=using):
-        return Tenant.objects.using(using).create(
+        return Tenant.objects.db_manager(using).create(
             id=new_id, name=name, slug=slug, domain=domain, settings=settings or {}, is_active=is_active,
         )
