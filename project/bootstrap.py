@@ -12,7 +12,8 @@ import psycopg2
 from psycopg2 import sql as pgsql
 
 from project.database import connect, database_name, role_credentials
-from rls.roles import configured_roles, database_statements, role_statements
+from rls.roles import configured_roles, database_statements, key_provisioning_statements, role_statements
+from rls.signing import ContextKeyError, accepted_keys, key_id
 
 Log = Callable[[str], None]
 ROLE_LOCK_KEY = 7_340_001
@@ -67,9 +68,25 @@ def ensure_database(dbname: str, *, fresh: bool = False, log: Log = lambda _m: N
         with conn.cursor() as cursor:
             for statement in database_statements(roles, dbname):
                 cursor.execute(statement)
+            ids = provision_context_keys(cursor)
     finally:
         conn.close()
-    log(f"database {dbname}: ownership, grants and default privileges applied")
+    log(f"database {dbname}: ownership, grants and default privileges applied; "
+        f"tenant context keys accepted: {', '.join(ids)}")
+
+
+def provision_context_keys(cursor) -> list[str]:
+    """Make exactly the configured context keys valid (LAKEHOUSE_CONTEXT_KEY[_PREVIOUS])."""
+    try:
+        keys = accepted_keys()
+    except ContextKeyError as exc:
+        raise BootstrapError(str(exc)) from exc
+    insert, retire = key_provisioning_statements()
+    for key in keys:
+        cursor.execute(insert, [key_id(key), psycopg2.Binary(key), psycopg2.Binary(key)])
+    ids = [key_id(key) for key in keys]
+    cursor.execute(retire, [ids])
+    return ids
 
 
 def drop_database(dbname: str) -> None:

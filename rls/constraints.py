@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models.constraints import BaseConstraint
 
 from rls import sql
+from rls.roles import configured_roles, policy_roles
 
 
 class _SQLConstraint(BaseConstraint):
@@ -45,7 +46,10 @@ class TenantIsolationPolicy(_SQLConstraint):
         super().__init__(name=name, **kwargs)
 
     def statements(self, table: str) -> list[str]:
-        return sql.enable_rls_statements(table, self.name, self.column)
+        # Role names are read at migrate time: one migration serves every deployment's names.
+        roles = configured_roles()
+        return [*sql.enable_rls_statements(table, self.name, self.column, policy_roles(roles)),
+                *sql.tenant_grant_statements(table, roles.replication, roles.loader)]
 
     def create_sql(self, model: Any, schema_editor: Any) -> str:
         return sql.script(self.statements(model._meta.db_table))

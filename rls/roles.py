@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from rls.sql import qn
+from rls.sql import (
+    HMAC_FUNCTION,
+    KEY_TABLE,
+    PRIVATE_SCHEMA,
+    PROOF_PREFIX,
+    PROOF_SETTING,
+    TENANT_SETTING,
+    VERIFY_FUNCTION,
+    qn,
+)
 
 #: Attributes each role must have exactly. ``ALTER ROLE`` re-applies them on every bootstrap,
 #: so a role someone widened by hand is narrowed again.
@@ -19,7 +28,14 @@ ROLE_ATTRIBUTES: dict[str, str] = {
     "app": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT",
     "replication": "LOGIN REPLICATION BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE",
     "resolver": "NOLOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION",
+    # Signed tenant context (see context_signing_statements): the seeding loader works like
+    # the app role (RLS, signed contexts) plus TEMPORARY; the verifier owns the keys.
+    "loader": "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT",
+    "verifier": "NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS",
 }
+
+#: Roles without a password (NOLOGIN owners of SECURITY DEFINER functions).
+NOLOGIN_ROLES = frozenset({"resolver", "verifier"})
 
 #: The schema that holds AWS DMS's heartbeat table (the replication role may create there).
 DMS_SCHEMA = "dms"
@@ -27,10 +43,16 @@ DMS_SCHEMA = "dms"
 #: Table privileges per role on every table of the schema (and, by default privileges, on
 #: every table later migrations create). The app role never gets TRUNCATE (it ignores RLS),
 #: REFERENCES or TRIGGER; the replication role reads and nothing else.
-TABLE_PRIVILEGES = {"app": "SELECT, INSERT, UPDATE, DELETE", "replication": "SELECT"}
-#: The replication role may read sequence positions (never advance them): ``pg_dump`` needs
-#: that to back up every tenant (scripts/backup_db.sh runs as the replication role).
-SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT", "replication": "SELECT"}
+TABLE_PRIVILEGES = {"app": "SELECT, INSERT, UPDATE, DELETE"}
+#: The replication role reads the replicated (tenant) tables and nothing else: its grants
+#: come from :func:`tenant_table_grant_statements`, never from default privileges.
+SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT"}
+#: Privileges of the seeding loader on every tenant table (it is subject to RLS like the app).
+LOADER_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+#: Tables that are append-only *by privilege*: the app role may not UPDATE or DELETE them
+#: (pgtrigger's append_only trigger is only a guard against mistakes: ``pgtrigger.ignore``
+#: turns it off); the loader may DELETE (cleanup_data) but never UPDATE.
+APPEND_ONLY_TABLES = ("models_app_event",)
 
 RESOLVE_FUNCTION = "tenancy_resolve_tenant"
 TENANT_TABLE = "tenancy_tenant"
@@ -43,6 +65,8 @@ class Roles:
     app: str
     replication: str
     resolver: str
+    loader: str = "lakehouse_loader"
+    verifier: str = "lakehouse_context_verifier"
 
     def __getitem__(self, key: str) -> str:
         return str(getattr(self, key))
@@ -53,7 +77,13 @@ def configured_roles() -> Roles:
 
     names: Mapping[str, str] = settings.LAKEHOUSE_ROLES
     return Roles(owner=names["owner"], app=names["app"], replication=names["replication"],
-                 resolver=names["resolver"])
+                 resolver=names["resolver"], loader=names.get("loader", Roles.loader),
+                 verifier=names.get("verifier", Roles.verifier))
+
+
+def policy_roles(roles: Roles) -> tuple[str, ...]:
+    """The roles the tenant policies name: those that work under a signed tenant context."""
+    return (roles.app, roles.loader)
 
 
 def role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) -> list[str]:
@@ -65,7 +95,7 @@ def role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) ->
     for key, attributes in ROLE_ATTRIBUTES.items():
         name = roles[key]
         password = ""
-        if key != "resolver":
+        if key not in NOLOGIN_ROLES:
             literal = f":'{key}_password'" if passwords is None else _literal(passwords[key])
             password = f" PASSWORD {literal}"
         statements.append(
@@ -81,6 +111,33 @@ def role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) ->
         f"REVOKE {qn(roles.resolver)} FROM {qn(roles.app)}",
         f"ALTER ROLE {qn(roles.app)} RESET ALL",
     ]
+    statements += session_hardening_statements(roles)
+    return statements
+
+
+#: Role defaults the admin sets on the roles that serve tenants; ``rls_audit`` reports any
+#: other ``pg_db_role_setting`` entry of these roles (something the role did to itself).
+#: ``track_activities = off``: a backend of these roles publishes no query text in
+#: ``pg_stat_activity`` (psycopg2 interpolates parameters, so the text holds tenant data);
+#: it is a superuser-only setting, so the role cannot turn it back on.
+SESSION_DEFAULTS: dict[str, dict[str, str]] = {
+    "app": {"track_activities": "off"},
+    "loader": {"track_activities": "off", "temp_buffers": "128MB"},
+    "replication": {},
+}
+
+
+def session_hardening_statements(roles: Roles) -> list[str]:
+    """Reset what a role may have set on itself, then apply :data:`SESSION_DEFAULTS`.
+
+    Any role may ``ALTER ROLE <itself> SET ...`` (PostgreSQL cannot forbid it); bootstrap
+    undoes it and the audit reports it. The passwords are re-applied by ``role_statements``.
+    """
+    statements: list[str] = []
+    for key, defaults in SESSION_DEFAULTS.items():
+        statements.append(f"ALTER ROLE {qn(roles[key])} RESET ALL")
+        statements += [f"ALTER ROLE {qn(roles[key])} SET {name} = {_literal(value)}"
+                       for name, value in defaults.items()]
     return statements
 
 
@@ -90,12 +147,17 @@ def database_statements(roles: Roles, database: str) -> list[str]:
     statements = [
         f"ALTER DATABASE {db} OWNER TO {owner}",
         f"REVOKE ALL ON DATABASE {db} FROM PUBLIC",
-        f"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {app}",
+        # No TEMPORARY for the app role (a TEMP view or function would shadow the tables of
+        # the next request on a pooled connection): only the seeding loader stages in TEMP.
+        f"REVOKE TEMPORARY ON DATABASE {db} FROM {app}",
+        f"GRANT CONNECT ON DATABASE {db} TO {app}",
+        f"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {qn(roles.loader)}",
         f"GRANT CONNECT ON DATABASE {db} TO {repl}",
         f"ALTER DATABASE {db} RESET ALL",
         f"ALTER SCHEMA public OWNER TO {owner}",
         "REVOKE ALL ON SCHEMA public FROM PUBLIC",
-        f"GRANT USAGE ON SCHEMA public TO {app}, {repl}, {qn(roles.resolver)}",
+        f"GRANT USAGE ON SCHEMA public TO {app}, {repl}, {qn(roles.resolver)}, {qn(roles.loader)}, "
+        f"{qn(roles.verifier)}",
         f"CREATE SCHEMA IF NOT EXISTS {qn(DMS_SCHEMA)} AUTHORIZATION {owner}",
         f"REVOKE ALL ON SCHEMA {qn(DMS_SCHEMA)} FROM PUBLIC",
         f"GRANT USAGE, CREATE ON SCHEMA {qn(DMS_SCHEMA)} TO {repl}",
@@ -112,7 +174,10 @@ def database_statements(roles: Roles, database: str) -> list[str]:
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public "
             f"GRANT {privileges} ON SEQUENCES TO {qn(roles[key])}",
         ]
+    statements += replication_narrowing_statements(roles)
     statements += resolver_function_statements(roles)
+    statements += context_signing_statements(roles)
+    statements += function_revoke_statements(roles)
     return statements
 
 
@@ -139,6 +204,164 @@ def resolver_function_statements(roles: Roles) -> list[str]:
         f"ALTER FUNCTION {fn} OWNER TO {resolver}",
         f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION {fn} TO {qn(roles.app)}",
+    ]
+
+
+def replication_narrowing_statements(roles: Roles) -> list[str]:
+    """Take back what earlier bootstraps granted the replication role on every table.
+
+    DMS reads the replicated tables (the tenant tables, granted one by one with their
+    policy) and nothing of Django's (``auth_*`` holds password hashes, ``django_session``
+    live sessions). Default privileges no longer hand it new tables.
+    """
+    owner, repl = qn(roles.owner), qn(roles.replication)
+    return [
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public REVOKE ALL ON TABLES FROM {repl}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public REVOKE ALL ON SEQUENCES FROM {repl}",
+        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {repl}",
+        *tenant_table_grant_statements(roles),
+    ]
+
+
+def tenant_table_grant_statements(roles: Roles) -> list[str]:
+    """Grants that follow row security, for every table of ``public`` (idempotent).
+
+    A table with row level security (a tenant table) is readable by the replication role
+    and writable by the loader; any other table by neither. Append-only tables lose UPDATE
+    and DELETE for the app role and UPDATE for the loader. Run by ``bootstrap_db`` (after
+    its schema-wide grants) and by the migration that introduced signed contexts.
+    """
+    repl, loader, app = _literal(roles.replication), _literal(roles.loader), _literal(roles.app)
+    append_only = "ARRAY[" + ", ".join(_literal(t) for t in APPEND_ONLY_TABLES) + "]::text[]"
+    return [
+        "DO $$ DECLARE r record; BEGIN "  # noqa: S608 - constants and qn()/_literal()-quoted names
+        "FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant "
+        "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP "
+        f"EXECUTE format('REVOKE ALL ON %s FROM %I, %I', r.t, {repl}, {loader}); "
+        "IF r.tenant THEN "
+        f"EXECUTE format('GRANT SELECT ON %s TO %I', r.t, {repl}); "
+        f"EXECUTE format('GRANT {LOADER_PRIVILEGES} ON %s TO %I', r.t, {loader}); "
+        "END IF; "
+        f"IF r.name = ANY({append_only}) THEN "
+        f"EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', r.t, {app}); "
+        f"EXECUTE format('REVOKE UPDATE, TRUNCATE ON %s FROM %I', r.t, {loader}); "
+        "END IF; END LOOP; END $$",
+    ]
+
+
+def context_signing_statements(roles: Roles) -> list[str]:
+    """The verifier of signed tenant contexts: key table, HMAC-SHA256 in SQL, verify function.
+
+    * ``lakehouse_private.context_keys`` holds the HMAC pads of each accepted key (the
+      key's equivalent), owned by the NOLOGIN verifier role; nobody else has USAGE on the
+      schema, so the app role cannot read a key by any path.
+    * ``lakehouse_hmac_sha256(key, message)``: RFC 2104 over core ``sha256()`` (the embedded
+      server has no pgcrypto); ``tests/rls/test_signing.py`` runs the RFC 4231 vectors.
+    * ``lakehouse_verified_tenant()``: SECURITY DEFINER, ``search_path`` pinned, STABLE and
+      PARALLEL RESTRICTED (the policies' InitPlan runs it once per statement, in the
+      leader). It returns ``app.tenant_id`` as a uuid only when ``app.tenant_proof`` is the
+      HMAC of (tenant, this transaction's id, this backend's pid) under a valid key, and
+      NULL otherwise: malformed values are rejected by pattern before any cast, a
+      transaction without an id (nobody entered a context) fails, and MACs are compared
+      through another hash so the comparison's timing says nothing about the expected MAC.
+    """
+    verifier, schema = qn(roles.verifier), qn(PRIVATE_SCHEMA)
+    executors = f"{qn(roles.app)}, {qn(roles.loader)}"
+    pad = f"public.{HMAC_FUNCTION}_pad(bytea, integer)"
+    hmac_fn = f"public.{HMAC_FUNCTION}(bytea, bytea)"
+    verify = f"public.{VERIFY_FUNCTION}()"
+    message = (f"'{PROOF_PREFIX}:' || v_tenant || ':' || v_xid::text || ':' || pg_backend_pid()::text")
+    return [
+        f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {verifier}",
+        f"ALTER SCHEMA {schema} OWNER TO {verifier}",
+        f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC",
+        f"CREATE TABLE IF NOT EXISTS {KEY_TABLE} (key_id text PRIMARY KEY, inner_pad bytea NOT NULL, "
+        "outer_pad bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), valid_until timestamptz)",
+        f"ALTER TABLE {KEY_TABLE} OWNER TO {verifier}",
+        f"REVOKE ALL ON {KEY_TABLE} FROM PUBLIC",
+        # K' = the key (hashed when longer than the 64-byte block), zero-padded, XOR the pad byte.
+        f"CREATE OR REPLACE FUNCTION {pad.replace('(bytea, integer)', '(key bytea, pad integer)')} "  # noqa: S608 - constants and qn()/_literal()-quoted names
+        "RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$ "
+        "SELECT decode(string_agg(lpad(to_hex(get_byte(k.b, i) # pad), 2, '0'), '' ORDER BY i), 'hex') "
+        "FROM (SELECT CASE WHEN length(key) > 64 THEN sha256(key) ELSE key END "
+        "|| decode(repeat('00', 64), 'hex') AS b) AS k, generate_series(0, 63) AS i $fn$",
+        f"CREATE OR REPLACE FUNCTION {hmac_fn.replace('(bytea, bytea)', '(key bytea, message bytea)')} "
+        "RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$ "
+        f"SELECT sha256(public.{HMAC_FUNCTION}_pad(key, 92) "
+        f"|| sha256(public.{HMAC_FUNCTION}_pad(key, 54) || message)) $fn$",
+        f"CREATE OR REPLACE FUNCTION {verify} RETURNS uuid LANGUAGE plpgsql STABLE PARALLEL RESTRICTED "  # noqa: S608 - constants and qn()/_literal()-quoted names
+        "SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ DECLARE "
+        f"v_tenant text := current_setting('{TENANT_SETTING}', true); "
+        f"v_proof text := current_setting('{PROOF_SETTING}', true); "
+        "v_xid xid8 := pg_current_xact_id_if_assigned(); "
+        "v_inner bytea; v_outer bytea; v_mac bytea; BEGIN "
+        "IF v_xid IS NULL OR v_tenant IS NULL OR v_proof IS NULL "
+        "OR v_tenant !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' "
+        "OR v_proof !~ '^[0-9a-f]{16}:[0-9a-f]{64}$' THEN RETURN NULL; END IF; "
+        f"SELECT k.inner_pad, k.outer_pad INTO v_inner, v_outer FROM {KEY_TABLE} AS k "
+        "WHERE k.key_id = split_part(v_proof, ':', 1) AND (k.valid_until IS NULL OR k.valid_until > now()); "
+        "IF NOT FOUND THEN RETURN NULL; END IF; "
+        f"v_mac := sha256(v_outer || sha256(v_inner || convert_to({message}, 'UTF8'))); "
+        "IF sha256(v_mac) = sha256(decode(split_part(v_proof, ':', 2), 'hex')) THEN "
+        "RETURN v_tenant::uuid; END IF; RETURN NULL; END $fn$",
+        f"ALTER FUNCTION {pad} OWNER TO {verifier}",
+        f"ALTER FUNCTION {hmac_fn} OWNER TO {verifier}",
+        f"ALTER FUNCTION {verify} OWNER TO {verifier}",
+        f"REVOKE ALL ON FUNCTION {pad}, {hmac_fn}, {verify} FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION {pad}, {hmac_fn}, {verify} TO {executors}",
+    ]
+
+
+def key_provisioning_statements() -> list[str]:
+    """Parameterised statements (run by the admin) that make exactly the given keys valid.
+
+    Parameters: for the INSERT ``(key id, key, key)``, for the UPDATE ``([key ids])``. A key
+    that is not configured any more stops being accepted at once (its row stays, expired,
+    so a rotation is visible in the table).
+    """
+    return [
+        f"INSERT INTO {KEY_TABLE} (key_id, inner_pad, outer_pad) VALUES "  # noqa: S608 - constants and qn()/_literal()-quoted names
+        f"(%s, public.{HMAC_FUNCTION}_pad(%s, 54), public.{HMAC_FUNCTION}_pad(%s, 92)) "
+        "ON CONFLICT (key_id) DO UPDATE SET valid_until = NULL",
+        f"UPDATE {KEY_TABLE} SET valid_until = now() WHERE NOT (key_id = ANY(%s)) "  # noqa: S608 - constants and qn()/_literal()-quoted names
+        "AND (valid_until IS NULL OR valid_until > now())",
+    ]
+
+
+#: Functions of pg_catalog that PUBLIC may execute and the serving roles must not: server
+#: side large objects (a store outside RLS shared by every tenant), NOTIFY (a channel
+#: between sessions), advisory locks (cross-session signalling and denial of service),
+#: and creating physical slots or dropping any slot through SQL. ``pg_advisory_unlock_all``
+#: stays: a context's reset calls it.
+REVOKED_FUNCTIONS: tuple[str, ...] = (
+    "lo_create(oid)", "lo_creat(integer)", "lo_from_bytea(oid, bytea)", "lo_open(oid, integer)",
+    "lo_put(oid, bigint, bytea)", "lo_get(oid)", "lo_get(oid, bigint, integer)", "lo_unlink(oid)",
+    "lowrite(integer, bytea)", "loread(integer, integer)", "lo_truncate(integer, integer)",
+    "lo_truncate64(integer, bigint)",
+    "pg_notify(text, text)",
+    "pg_advisory_lock(bigint)", "pg_advisory_lock(integer, integer)",
+    "pg_advisory_lock_shared(bigint)", "pg_advisory_lock_shared(integer, integer)",
+    "pg_try_advisory_lock(bigint)", "pg_try_advisory_lock(integer, integer)",
+    "pg_try_advisory_lock_shared(bigint)", "pg_try_advisory_lock_shared(integer, integer)",
+    "pg_advisory_xact_lock(bigint)", "pg_advisory_xact_lock(integer, integer)",
+    "pg_advisory_xact_lock_shared(bigint)", "pg_advisory_xact_lock_shared(integer, integer)",
+    "pg_try_advisory_xact_lock(bigint)", "pg_try_advisory_xact_lock(integer, integer)",
+    "pg_try_advisory_xact_lock_shared(bigint)", "pg_try_advisory_xact_lock_shared(integer, integer)",
+    "pg_create_physical_replication_slot(name, boolean, boolean)",
+    "pg_drop_replication_slot(name)",
+)
+
+
+def function_revoke_statements(roles: Roles) -> list[str]:
+    """REVOKE EXECUTE of :data:`REVOKED_FUNCTIONS` from PUBLIC (per database: pg_catalog ACLs).
+
+    The replication role keeps ``pg_drop_replication_slot`` (``cdc_slots --drop``); it can
+    drop any slot that way, which PostgreSQL does not let us narrow (docs/SECURITY.md).
+    """
+    functions = ", ".join(f"pg_catalog.{signature}" for signature in REVOKED_FUNCTIONS)
+    return [
+        f"REVOKE EXECUTE ON FUNCTION {functions} FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION pg_catalog.pg_drop_replication_slot(name) TO {qn(roles.replication)}",
     ]
 
 

@@ -1,4 +1,9 @@
-"""Loading COPY batches into RLS-protected tables as the app role.
+"""Loading COPY batches into RLS-protected tables as the loader role.
+
+Seeding runs as its own role (``LOADER_ALIAS``, role ``lakehouse_loader``): the app role
+has no TEMPORARY (a TEMP view would shadow a table for the next request of a pooled
+connection), the loader has it for its staging tables. The loader is subject to the same
+policies and signed tenant contexts as the app; it serves no requests.
 
 PostgreSQL refuses ``COPY FROM`` into a table with row-level security for any role subject
 to it. So each batch is COPYed into a TEMP table shaped ``LIKE`` the target and moved with
@@ -22,7 +27,10 @@ from dataclasses import dataclass, field
 from rls.sql import qn
 from seeding.generators.base import Batch
 
+#: The Django database alias seeding and cleanup run on (the loader role).
+LOADER_ALIAS = "loader"
 #: Session memory for TEMP tables (the default 8MB would spill a 50k-row batch to disk).
+#: Also the loader role's default (rls.roles.SESSION_DEFAULTS), so a context's reset keeps it.
 TEMP_BUFFERS = "128MB"
 #: psycopg2 COPY read size.
 COPY_CHUNK = 1 << 20

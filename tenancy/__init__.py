@@ -6,7 +6,8 @@ Public API (import from ``tenancy``)::
     current_tenant_id(using="default")               # raises TenantContextRequired outside
     resolve_tenant(slug=None, host=None)             # slug/host -> id via the resolver function
     create_tenant(name=..., slug=...)                # insert a tenant under its own context
-    TenantContextRequired, TenantNotFound, TenantInactive
+    verified_tenant_id(using="default")              # what the database's verifier accepts now
+    TenantContextRequired, TenantContextRejected, TenantNotFound, TenantInactive
     TenantMiddleware (tenancy.middleware), Tenant and TenantScopedModel (tenancy.models)
 """
 
@@ -14,13 +15,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenancy.context import active_tenants, current_tenant_id, database_tenant_id, tenant_context
-from tenancy.exceptions import TenantContextRequired, TenantInactive, TenantNotFound
+from tenancy.context import (
+    active_tenants,
+    current_tenant_id,
+    database_tenant_id,
+    tenant_context,
+    verified_tenant_id,
+)
+from tenancy.exceptions import TenantContextRejected, TenantContextRequired, TenantInactive, TenantNotFound
 from tenancy.resolution import resolve_tenant
 
 __all__ = [
-    "TenantContextRequired", "TenantInactive", "TenantNotFound", "active_tenants", "create_tenant",
-    "current_tenant_id", "database_tenant_id", "resolve_tenant", "tenant_context",
+    "TenantContextRejected", "TenantContextRequired", "TenantInactive", "TenantNotFound", "active_tenants",
+    "create_tenant", "current_tenant_id", "database_tenant_id", "resolve_tenant", "tenant_context",
+    "verified_tenant_id",
 ]
 
 

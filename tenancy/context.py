@@ -1,15 +1,28 @@
-"""The tenant context: which tenant the current code runs for.
+"""The tenant context: which tenant the current code runs for, proven to the database.
 
 ``tenant_context(t)`` opens a transaction (a savepoint when one is already open) on a
-database connection and sets ``app.tenant_id`` with ``set_config(..., true)``: the value is
-transaction-local, so it ends with the transaction and can never leak into the next user
-of a pooled connection (PgBouncer transaction pooling included). The policies in
-:mod:`rls.sql` read it. A :class:`~contextvars.ContextVar` mirrors it for the ORM layer,
-so managers can refuse to run outside a context (threads and asyncio tasks each see their
-own value).
+database connection and sets ``app.tenant_id`` together with ``app.tenant_proof``, both
+with ``set_config(..., true)`` (transaction-local: they end with the transaction and never
+reach the next user of a pooled connection, PgBouncer transaction pooling included). The
+proof is an HMAC (:mod:`rls.signing`) over the tenant, this transaction's id and this
+backend's pid under a key the app role cannot read, so SQL injected into the app role
+cannot enter any context itself: ``set_config('app.tenant_id', other)`` alone shows and
+writes nothing, and a proof seen anywhere is worthless in another transaction. The
+policies of :mod:`rls.sql` accept the tenant only through the verifier.
 
-Nesting works: leaving an inner context restores the outer tenant inside the same
-transaction; an exception rolls the savepoint back, which restores it too.
+A top-level context first resets the session (``rls.sql.RESET_AND_NONCE_SQL``): what an
+earlier user of a pooled connection left in it (held cursors, prepared statements, LISTEN,
+advisory locks, session settings) is gone before the next tenant runs. The reset runs
+*inside* the context's transaction rather than as ``DISCARD ALL`` (which refuses to run in
+a transaction block): so it reaches the very backend that serves the context, also behind
+a transaction pooler, and costs no extra round trip (the nonce query carries it).
+
+A :class:`~contextvars.ContextVar` mirrors the stack for the ORM layer, so managers refuse
+to run outside a context (threads and asyncio tasks each see their own value). Nesting
+works: leaving an inner context restores the outer tenant (re-signed for the same
+transaction) inside the same transaction; an exception rolls the savepoint back, which
+restores it too. ``async with tenant_context(t):`` does the same from ASGI code, on the
+connection of the thread that runs Django's synchronous ORM calls.
 """
 
 from __future__ import annotations
@@ -20,19 +33,30 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
-from rls.sql import READ_TENANT_SQL, SET_TENANT_SQL
-from tenancy.exceptions import TenantContextRequired
+from rls.signing import proof
+from rls.sql import (
+    CLEAR_TENANT_SQL,
+    ENTER_TENANT_SQL,
+    NONCE_SQL,
+    READ_TENANT_SQL,
+    READ_VERIFIED_TENANT_SQL,
+    RESET_AND_NONCE_SQL,
+)
+from tenancy.exceptions import TenantContextRejected, TenantContextRequired
 
 
 @dataclass(frozen=True)
 class ActiveTenant:
-    """One entry of the context stack: the tenant and the connection it was set on."""
+    """One entry of the context stack: the tenant, the connection, the transaction it is bound to."""
 
     tenant_id: uuid.UUID
     using: str
     connection_id: int
+    xid: str = ""
+    pid: int = 0
 
 
 _stack: ContextVar[tuple[ActiveTenant, ...]] = ContextVar("lakehouse_tenant_stack", default=())
@@ -54,14 +78,42 @@ def _coerce(tenant: Any) -> uuid.UUID:
     raise TypeError(f"tenant_context() takes a Tenant, a UUID or a UUID string, not {type(tenant).__name__}")
 
 
+def enter_signed(cursor: Any, tenant_id: uuid.UUID | str, xid: str, pid: int) -> None:
+    """Set tenant and proof on ``cursor``'s transaction; raise if the database refuses them."""
+    cursor.execute(ENTER_TENANT_SQL, [str(tenant_id), proof(tenant_id, xid, pid)])
+    verified = cursor.fetchone()[0]
+    if verified != str(tenant_id):
+        raise TenantContextRejected(
+            "The database refused the tenant context: LAKEHOUSE_CONTEXT_KEY does not match a key that "
+            "bootstrap_db provisioned (run bootstrap_db with this key, or set the key the database accepts)."
+        )
+
+
+def begin_signed(cursor: Any, tenant_id: uuid.UUID | str, *, reset: bool = True,
+                 time_zone: str = "UTC") -> tuple[str, int]:
+    """For raw DB-API connections (inside an open transaction): reset, bind and enter.
+
+    Returns the transaction's (xid, pid) so callers can re-sign within the same transaction.
+    """
+    if reset:
+        cursor.execute(RESET_AND_NONCE_SQL, [time_zone])
+    else:
+        cursor.execute(NONCE_SQL)
+    xid, pid = cursor.fetchone()
+    enter_signed(cursor, tenant_id, xid, pid)
+    return xid, pid
+
+
 class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's helpers
-    """Run code as one tenant: ``with tenant_context(tenant): ...`` or ``@tenant_context(tenant)``."""
+    """Run code as one tenant: ``with tenant_context(tenant): ...``, ``@tenant_context(tenant)``
+    or, in ASGI code, ``async with tenant_context(tenant): ...``."""
 
     def __init__(self, tenant: Any, *, using: str = DEFAULT_DB_ALIAS) -> None:
         self.tenant_id = _coerce(tenant)
         self.using = using
         self._atomic: Any = None
-        self._token: Any = None
+        self._previous: tuple[ActiveTenant, ...] = ()
+        self._outermost = False
 
     def _recreate_cm(self) -> tenant_context:
         # A decorated function may recurse or run in several threads: fresh state per call.
@@ -69,30 +121,56 @@ class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's 
 
     def __enter__(self) -> uuid.UUID:
         connection = connections[self.using]
+        outer = _innermost_on(connection, self.using)
+        self._outermost = not connection.in_atomic_block
         self._atomic = transaction.atomic(using=self.using)
         self._atomic.__enter__()
         try:
             with connection.cursor() as cursor:
-                cursor.execute(SET_TENANT_SQL, [str(self.tenant_id)])
+                if outer is not None:  # same transaction, same backend: the binding is known
+                    xid, pid = outer.xid, outer.pid
+                    enter_signed(cursor, self.tenant_id, xid, pid)
+                else:
+                    xid, pid = begin_signed(cursor, self.tenant_id, reset=self._outermost,
+                                            time_zone=connection.timezone_name)
         except BaseException as exc:
             self._atomic.__exit__(type(exc), exc, exc.__traceback__)
             raise
-        entry = ActiveTenant(self.tenant_id, self.using, id(connection))
-        self._token = _stack.set((*_stack.get(), entry))
+        self._previous = _stack.get()
+        _stack.set((*self._previous, ActiveTenant(self.tenant_id, self.using, id(connection), xid, pid)))
         return self.tenant_id
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
-        _stack.reset(self._token)
+        # set(), not reset(token): ``async with`` enters and leaves in different Context copies.
+        _stack.set(self._previous)
         connection = connections[self.using]
         try:
-            if exc_type is None and not connection.needs_rollback:
-                outer = [e for e in _stack.get() if e.using == self.using]
+            if exc_type is None and not connection.needs_rollback and not self._outermost:
+                outer = _innermost_on(connection, self.using)
                 with connection.cursor() as cursor:
-                    cursor.execute(SET_TENANT_SQL, [str(outer[-1].tenant_id) if outer else ""])
-            # Otherwise the savepoint/transaction is rolled back, which restores the value.
+                    if outer is not None:
+                        enter_signed(cursor, outer.tenant_id, outer.xid, outer.pid)
+                    else:
+                        cursor.execute(CLEAR_TENANT_SQL)
+            # Otherwise the transaction ends here (COMMIT, or the rollback of the savepoint or
+            # transaction), which ends or restores the settings by itself.
         finally:
             result = self._atomic.__exit__(exc_type, exc, tb)
         return result
+
+    async def __aenter__(self) -> uuid.UUID:
+        # Django runs sync ORM calls of ASGI code in one thread (thread_sensitive): enter there,
+        # so the context's transaction is on the connection those calls use.
+        return await sync_to_async(self.__enter__, thread_sensitive=True)()
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
+        return await sync_to_async(self.__exit__, thread_sensitive=True)(exc_type, exc, tb)
+
+
+def _innermost_on(connection: Any, using: str) -> ActiveTenant | None:
+    """The innermost active context on this very connection object (same transaction)."""
+    entries = [e for e in _stack.get() if e.using == using and e.connection_id == id(connection)]
+    return entries[-1] if entries and connection.in_atomic_block else None
 
 
 def current_tenant_id(using: str = DEFAULT_DB_ALIAS, *, required: bool = True) -> uuid.UUID | None:
@@ -124,6 +202,14 @@ def database_tenant_id(using: str = DEFAULT_DB_ALIAS) -> str:
     """What the connection itself says: ``current_setting('app.tenant_id', true)`` ('' if unset)."""
     with connections[using].cursor() as cursor:
         cursor.execute(READ_TENANT_SQL)
+        value = cursor.fetchone()[0]
+    return value or ""
+
+
+def verified_tenant_id(using: str = DEFAULT_DB_ALIAS) -> str:
+    """What the database accepts as the current tenant (the verifier's answer; '' if none)."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(READ_VERIFIED_TENANT_SQL)
         value = cursor.fetchone()[0]
     return value or ""
 

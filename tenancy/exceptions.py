@@ -17,3 +17,11 @@ class TenantNotFound(LookupError):
 
 class TenantInactive(LookupError):
     """The tenant exists but ``is_active`` is false."""
+
+
+class TenantContextRejected(PermissionError):
+    """The database refused the proof of a tenant context (wrong or retired signing key).
+
+    Without an accepted proof the policies show no rows and refuse every write; raising at
+    entry makes the misconfiguration visible instead of silently empty.
+    """

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 
 import pgtrigger
-from django.db import connection
+from django.db import connections
 
 from models_app.models import DOMAIN_MODELS, Event
 from project.database import connect, point_all_aliases_at
@@ -16,14 +16,16 @@ from tenancy.models import Tenant
 
 
 def purge_tenants(tenant_ids: Iterable[uuid.UUID]) -> None:
-    """Delete every row of these tenants as the app role, children first.
+    """Delete every row of these tenants as the loader role, children first.
 
-    Tests never TRUNCATE (the app role may not) and never use the owner to clean up.
-    Events are append-only; removing test data is what ``pgtrigger.ignore`` is for.
+    Tests never TRUNCATE and never use the owner to clean up. Events are append-only by
+    privilege for the app role; the loader (cleanup_data's role) may delete them, under
+    ``pgtrigger.ignore`` of their guard trigger.
     """
     for tenant_id in tenant_ids:
-        with tenant_context(tenant_id), pgtrigger.ignore("models_app.Event:append_only"), \
-                connection.cursor() as cursor:
+        with tenant_context(tenant_id, using="loader"), \
+                pgtrigger.ignore("models_app.Event:append_only", databases=["loader"]), \
+                connections["loader"].cursor() as cursor:
             for model in (*reversed(DOMAIN_MODELS), Tenant):
                 cursor.execute(f"DELETE FROM {qn(model._meta.db_table)}")
 

@@ -136,7 +136,7 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     schema_acl = [row[0] for row in rows(cursor, SCHEMA_ACL_SQL)]
 
     try:
-        expected = expected_policies(cursor, [d for d in declared if d.table in tables])
+        expected = expected_policies(cursor, [d for d in declared if d.table in tables], roles)
     except Exception as exc:  # noqa: BLE001 - any failure means drift is unverified: fail closed
         expected = None
         findings.append(Finding("high", "DRIFT_UNVERIFIED", database,

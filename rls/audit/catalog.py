@@ -13,6 +13,7 @@ from rls import sql
 from rls.constraints import TenantForeignKeyConstraint, tenant_policy_of, tenant_scoped_models
 from rls.roles import (
     Roles,
+    policy_roles,
 )
 
 SCHEMA = "public"
@@ -138,8 +139,9 @@ class DeclaredTable:
     column: str
     foreign_key_statements: tuple[str, ...]
 
-    def policy_statements(self) -> list[str]:
-        return sql.enable_rls_statements(self.table, self.policy, self.column)
+    def policy_statements(self, roles: Roles) -> list[str]:
+        return [*sql.enable_rls_statements(self.table, self.policy, self.column, policy_roles(roles)),
+                *sql.tenant_grant_statements(self.table, roles.replication, roles.loader)]
 
 
 def declared_tables() -> list[DeclaredTable]:
@@ -281,7 +283,7 @@ def effective_privileges(cursor: Any, role: str, tables: list[str], version: int
     return {table: list(privs) for table, privs in cursor.fetchall()}
 
 
-def expected_policies(cursor: Any, declared: list[DeclaredTable]) -> dict[str, PolicyInfo]:
+def expected_policies(cursor: Any, declared: list[DeclaredTable], roles: Roles) -> dict[str, PolicyInfo]:
     """PostgreSQL's own deparse of each declared policy, made on a TEMP probe table."""
     expected: dict[str, PolicyInfo] = {}
     cursor.execute("SAVEPOINT rls_audit_probe")
@@ -289,14 +291,14 @@ def expected_policies(cursor: Any, declared: list[DeclaredTable]) -> dict[str, P
         for column in sorted({d.column for d in declared}):
             probe = f"{PROBE_TABLE}_{len(expected)}"
             cursor.execute(f"CREATE TEMP TABLE {sql.qn(probe)} ({sql.qn(column)} uuid)")
-            for statement in sql.enable_rls_statements(probe, PROBE_TABLE, column)[2:]:
+            for statement in sql.enable_rls_statements(probe, PROBE_TABLE, column, policy_roles(roles))[2:]:
                 cursor.execute(statement)
             cursor.execute(
                 "SELECT permissive = 'PERMISSIVE', cmd, roles::text[], qual, with_check FROM pg_policies "
                 "WHERE tablename = %s AND schemaname LIKE 'pg_temp%%'", [probe],
             )
-            permissive, command, roles, using, check = cursor.fetchone()
-            expected[column] = PolicyInfo(PROBE_TABLE, permissive, command, list(roles), using, check)
+            permissive, command, names, using, check = cursor.fetchone()
+            expected[column] = PolicyInfo(PROBE_TABLE, permissive, command, list(names), using, check)
     finally:
         cursor.execute("ROLLBACK TO SAVEPOINT rls_audit_probe")
     return {d.table: renamed(expected[d.column], d.policy) for d in declared}

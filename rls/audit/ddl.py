@@ -42,7 +42,7 @@ def policy_script(report: AuditReport, roles: Roles | None = None,
     ]
     for table in declared:
         out.append(f"-- {table.table}")
-        out.append(sql.script(table.policy_statements() + list(table.foreign_key_statements)).rstrip("\n"))
+        out.append(sql.script(table.policy_statements(roles) + list(table.foreign_key_statements)).rstrip("\n"))
     out.append(sql.script(resolver_grant_statements(roles)))
     out.append("-- Part 4: the live catalog after migrate, as PostgreSQL stores it (pg_policies, ACLs)")
     out.append("-- database: " + "; ".join(report.database_acl))

@@ -148,7 +148,7 @@ def grant_findings(table: str, info: TableInfo, roles: Roles) -> list[Finding]:
     if "SELECT" not in info.effective.get("replication", []):
         findings.append(Finding("medium", "REPLICATION_CANNOT_READ", table,
                                 f"the replication role {roles.replication} cannot SELECT {table} (DMS full load)"))
-    known = {roles.app, roles.replication, roles.resolver, "PUBLIC"}
+    known = {roles.app, roles.replication, roles.resolver, roles.loader, "PUBLIC"}
     for grantee in sorted(set(info.grants) | set(info.column_grants)):
         if grantee not in known:
             findings.append(Finding("high", "UNEXPECTED_GRANTEE", table,

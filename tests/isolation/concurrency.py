@@ -25,8 +25,9 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from hypothesis import strategies as st
 
-from rls.sql import READ_TENANT_SQL, SET_TENANT_SQL, qn
+from rls.sql import READ_TENANT_SQL, qn
 from tenancy import tenant_context
+from tenancy.context import begin_signed
 from tests.isolation.model import IsolationViolation, WorldModel, tables, tenant_column
 
 SESSION_SET_SQL = "SELECT set_config('app.tenant_id', %s, false)"
@@ -70,7 +71,7 @@ def pooled_read(pool: SharedPool, tenant: uuid.UUID | None, table: str, mode: st
         with pool.lease() as conn:
             with conn.cursor() as cursor:
                 if tenant is not None:
-                    cursor.execute(SET_TENANT_SQL, [str(tenant)])
+                    begin_signed(cursor, tenant)
                 rows = select_rows(cursor, table)
             conn.commit()
         return rows

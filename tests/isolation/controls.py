@@ -8,7 +8,8 @@ counterexample) and nothing is written to the example database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -39,6 +40,20 @@ def expect_violation(run: Callable[[], None]) -> IsolationViolation:
             found = found.exceptions[0]
         return found
     pytest.fail("the property did not detect the removed protection")
+
+
+@contextmanager
+def unsigned_world(label: str, seed: int) -> Iterator[Any]:
+    """A committed world on a scratch database whose policies trust the bare setting.
+
+    The negative control of the signed context: without the proof, a session-level setting
+    that reaches another client of a shared connection shows it the first client's tenant.
+    """
+    from tests.isolation.conftest import build_committed_world
+    from tests.isolation.scratch import scratch_database, unsigned_policies
+
+    with scratch_database(label, unsigned_policies()):
+        yield build_committed_world(seed=seed, hostile=False)
 
 
 def writes_control(label: str, ddl: list[str], seed: int,

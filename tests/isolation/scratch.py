@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database
-from rls.constraints import tenant_policy_of
+from rls.constraints import tenant_policy_of, tenant_scoped_models
 from rls.sql import CURRENT_TENANT_SQL, disable_rls_statements, drop_constraint_statements, qn, tenant_predicate
 from tests.isolation.model import model_for
 from tests.support import execute_as, point_all_aliases_at
@@ -88,9 +88,26 @@ def sequence_column(table: str) -> list[str]:
     return [f"ALTER TABLE {qn(table)} ADD COLUMN seq bigserial"]
 
 
+#: The tenant condition before signed contexts: any role that can ``set_config`` enters any tenant.
+UNSIGNED_TENANT_SQL = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
+
+
+def unsigned_policies() -> list[str]:
+    """Every tenant policy trusts the bare ``app.tenant_id`` setting (no proof), TO PUBLIC."""
+    statements: list[str] = []
+    for model in tenant_scoped_models():
+        policy = tenant_policy_of(model)
+        assert policy is not None
+        table, predicate = model._meta.db_table, f"{qn(policy.column)} = {UNSIGNED_TENANT_SQL}"
+        statements += [f"DROP POLICY {qn(policy.name)} ON {qn(table)}",
+                       f"CREATE POLICY {qn(policy.name)} ON {qn(table)} FOR ALL TO PUBLIC "
+                       f"USING ({predicate}) WITH CHECK ({predicate})"]
+    return statements
+
+
 def replication_may_write(table: str, role: str) -> list[str]:
     return [f"GRANT INSERT, UPDATE, DELETE ON {qn(table)} TO {qn(role)}"]
 
 
 __all__ = ["CURRENT_TENANT_SQL", "global_unique", "plain_foreign_key", "replication_may_write", "rls_disabled",
-           "scratch_database", "sequence_column", "with_check_true"]
+           "scratch_database", "sequence_column", "unsigned_policies", "with_check_true"]

@@ -7,6 +7,7 @@ from hypothesis import settings
 from hypothesis.stateful import run_state_machine_as_test
 
 import tenancy.context
+from rls.sql import ENTER_TENANT_SQL
 from tests.isolation.context_machine import ContextMachine
 from tests.isolation.controls import CONTROL_SETTINGS, expect_violation
 from tests.isolation.profiles import scaled
@@ -14,10 +15,8 @@ from tests.isolation.profiles import scaled
 pytestmark = pytest.mark.isolation
 
 #: The naive implementation many projects ship: a session-level SET that nobody clears
-#: (``set_config(..., false)``, and leaving a context does not reset the value).
-LEAKY_SET_TENANT_SQL = (
-    "SELECT CASE WHEN v = '' THEN '' ELSE set_config('app.tenant_id', v, false) END FROM (SELECT %s::text AS v) s"
-)
+#: (``set_config(..., false)``: the value outlives the transaction and the context).
+LEAKY_ENTER_TENANT_SQL = ENTER_TENANT_SQL.replace(", true)", ", false)")
 
 
 def run_machine(world_tenants, replication, machine_settings: settings, *, with_tasks: bool = True) -> None:
@@ -33,7 +32,8 @@ def test_context_state_machine(committed_world, replication) -> None:
 
 
 def test_control_context_fails_with_a_session_level_setting(committed_world, replication, monkeypatch) -> None:
-    monkeypatch.setattr(tenancy.context, "SET_TENANT_SQL", LEAKY_SET_TENANT_SQL)
+    assert LEAKY_ENTER_TENANT_SQL != ENTER_TENANT_SQL
+    monkeypatch.setattr(tenancy.context, "ENTER_TENANT_SQL", LEAKY_ENTER_TENANT_SQL)
     violation = expect_violation(lambda: run_machine(
         committed_world.tenants[:3], replication, settings(CONTROL_SETTINGS, stateful_step_count=25)))
     assert "app.tenant_id is" in str(violation) or "outside any context" in str(violation)

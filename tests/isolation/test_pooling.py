@@ -19,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from project.database import role_credentials
-from rls.sql import SET_TENANT_SQL
+from tenancy.context import begin_signed
 from tests.isolation.concurrency import SESSION_SET_SQL, SharedPool, jobs_strategy, run_interleaved
+from tests.isolation.conftest import WORLD_SEED
 from tests.isolation.context_machine import ContextMachine
-from tests.isolation.controls import CONTROL_SETTINGS, expect_violation
+from tests.isolation.controls import CONTROL_SETTINGS, expect_violation, unsigned_world
 from tests.isolation.profiles import scaled
 from tests.isolation.test_context import run_machine
 from tests.isolation.test_visibility import reads_under_random_tenants
@@ -87,11 +88,15 @@ def test_clients_share_server_connections(pgbouncer) -> None:
             client.close()
 
 
-def _seen_by_second_client(pgbouncer, tenant, statement: str) -> tuple[str, int]:
+def _seen_by_second_client(pgbouncer, tenant, statement: str | None) -> tuple[str, int]:
+    """``statement`` None: the project's signed, transaction-local context."""
     first, second = bouncer_client(pgbouncer), bouncer_client(pgbouncer)
     try:
         with first.cursor() as cursor:
-            cursor.execute(statement, [str(tenant)])
+            if statement is None:
+                begin_signed(cursor, tenant)
+            else:
+                cursor.execute(statement, [str(tenant)])
         first.commit()
         with second.cursor() as cursor:
             cursor.execute("SELECT current_setting('app.tenant_id', true), count(*) FROM models_app_customer")
@@ -107,35 +112,44 @@ def _seen_by_second_client(pgbouncer, tenant, statement: str) -> tuple[str, int]
         second.close()
 
 
-def test_control_session_level_set_leaks_to_the_next_client(committed_world, pgbouncer) -> None:
+def test_session_level_set_reaches_the_next_client_but_shows_nothing(committed_world, pgbouncer) -> None:
+    """Through a shared server connection the setting arrives; without a proof it opens nothing."""
     tenant = committed_world.tenants[0]
-    own = len(committed_world.ids("models_app_customer", tenant))
-    assert own > 0
-    assert _seen_by_second_client(pgbouncer, tenant, SESSION_SET_SQL) == (str(tenant), own)
+    assert _seen_by_second_client(pgbouncer, tenant, SESSION_SET_SQL) == (str(tenant), 0)
+
+
+def test_control_session_level_set_leaks_to_the_next_client(pgbouncer) -> None:
+    """Negative control: with policies that trust the bare setting, the next client sees tenant A."""
+    with unsigned_world("unsigned_bouncer", WORLD_SEED) as world:
+        tenant = world.tenants[0]
+        own = len(world.ids("models_app_customer", tenant))
+        assert own > 0
+        assert _seen_by_second_client(pgbouncer, tenant, SESSION_SET_SQL) == (str(tenant), own)
 
 
 def test_transaction_local_setting_does_not_leak_to_the_next_client(committed_world, pgbouncer) -> None:
     tenant = committed_world.tenants[0]
-    assert _seen_by_second_client(pgbouncer, tenant, SET_TENANT_SQL) == ("", 0)
+    assert _seen_by_second_client(pgbouncer, tenant, None) == ("", 0)
 
 
-def test_control_pooling_property_fails_with_session_level_settings(committed_world, pgbouncer) -> None:
-    @CONTROL_SETTINGS
-    @given(data=st.data())
-    def interleaved(data) -> None:
-        jobs = data.draw(jobs_strategy(committed_world.tenants, ("pool",)), label="jobs")
-        pool = SharedPool(lambda: bouncer_client(pgbouncer), size=3, rnd=random.Random(0))
-        try:
-            run_interleaved(committed_world, jobs, pool, mode="session")
-        finally:
-            pool.close()
-            reset = bouncer_client(pgbouncer)
-            with reset.cursor() as cursor:
-                cursor.execute("RESET app.tenant_id")
-            reset.commit()
-            reset.close()
+def test_control_pooling_property_fails_with_session_level_settings(pgbouncer) -> None:
+    with unsigned_world("unsigned_pool", WORLD_SEED) as world:
+        @CONTROL_SETTINGS
+        @given(data=st.data())
+        def interleaved(data) -> None:
+            jobs = data.draw(jobs_strategy(world.tenants, ("pool",)), label="jobs")
+            pool = SharedPool(lambda: bouncer_client(pgbouncer), size=3, rnd=random.Random(0))
+            try:
+                run_interleaved(world, jobs, pool, mode="session")
+            finally:
+                pool.close()
+                reset = bouncer_client(pgbouncer)
+                with reset.cursor() as cursor:
+                    cursor.execute("RESET app.tenant_id")
+                reset.commit()
+                reset.close()
 
-    expect_violation(interleaved)
+        expect_violation(interleaved)
 
 
 def test_context_state_machine_through_pgbouncer(committed_world, pgbouncer, replication) -> None:

@@ -25,7 +25,7 @@ from project.bootstrap import drop_database, ensure_database, ensure_roles
 from project.database import BASE_DIR, connect
 from rls import sql
 from rls.audit import audit, declared_tables
-from rls.roles import configured_roles
+from rls.roles import configured_roles, policy_roles
 from tests.support import execute_as
 
 #: Also run on PostgreSQL 15 (make test-pg15): the deparse the drift check relies on is per version.
@@ -78,8 +78,8 @@ def test_fresh_database_passes_with_no_high_finding(scratch: str) -> None:
         table = tables[declared.table]
         assert table["rls_enabled"] and table["rls_forced"]
         assert [p["name"] for p in table["policies"]] == [declared.policy]
-    # The drift check really ran: no DRIFT_UNVERIFIED, and the live deparse mentions the setting.
-    assert all(sql.TENANT_SETTING in p["using"] for t in tables.values() for p in t["policies"])
+    # The drift check really ran: no DRIFT_UNVERIFIED, and the live deparse calls the verifier.
+    assert all(sql.VERIFY_FUNCTION in p["using"] for t in tables.values() for p in t["policies"])
     print("fresh-db audit counts:", report["summary"]["counts"])
 
 
@@ -129,7 +129,7 @@ def _variants(database_placeholder: str = "{db}") -> list[tuple[str, list[str], 
          [f"DROP POLICY {customer} ON models_app_customer",
           f"CREATE POLICY {customer} ON models_app_customer FOR ALL TO PUBLIC USING ({PREDICATE})"],
          [f"DROP POLICY {customer} ON models_app_customer",
-          sql.enable_rls_statements("models_app_customer", customer)[2]],
+          sql.enable_rls_statements("models_app_customer", customer, to=policy_roles(ROLES))[2]],
          {"POLICY_WITHOUT_CHECK", "POLICY_DRIFT"}),
         ("policy-true", [f"ALTER POLICY {customer} ON models_app_customer USING (true)"],
          [f"ALTER POLICY {customer} ON models_app_customer USING ({PREDICATE})"],

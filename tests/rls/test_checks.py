@@ -15,6 +15,7 @@ from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database
 from project.database import server_address
+from rls import sql
 from rls.checks import runtime_findings
 from tests.support import execute_as
 
@@ -101,8 +102,7 @@ def test_a_weakened_or_bypassed_policy_is_an_error(migrated_scratch, django_db_b
     execute_as("owner", name,
                "ALTER POLICY models_app_order_tenant_isolation ON models_app_order USING (true)",
                "ALTER POLICY models_app_customer_tenant_isolation ON models_app_customer WITH CHECK "
-               "(tenant_id = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid) "
-               "OR current_setting('app.bypass', true) = 'on')",
+               f"({sql.tenant_predicate()} OR current_setting('app.bypass', true) = 'on')",
                "CREATE POLICY backdoor ON models_app_invoice FOR SELECT USING (true)")
     messages = _findings_of(alias, django_db_blocker)
     assert any("models_app_order" in m and "USING" in m for m in messages.get("rls.E006", []))
