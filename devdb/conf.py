@@ -27,13 +27,19 @@ def server_options() -> list[str]:
 
 
 def hba_lines(replication_role: str) -> list[str]:
-    """``pg_hba.conf`` rules: passwords (SCRAM) for everyone, replication only for the DMS role."""
+    """``pg_hba.conf`` rules: passwords (SCRAM) for everyone, and no ``replication`` line at all.
+
+    A ``replication`` line admits *physical* replication only (``pg_basebackup``, streaming
+    standbys): a copy of the whole cluster, ``pg_authid`` included. AWS DMS and ``cdc_tail``
+    stream through *logical* replication connections, which name a database and match the
+    ordinary lines below, so ``replication_role`` (the DMS role) needs no line of its own.
+    (PostgreSQL still lets a REPLICATION role run BASE_BACKUP over such a logical
+    connection: docs/SECURITY.md, attacker model 5, and tests/attacks/test_replication_credential.py.)
+    """
+    del replication_role  # kept for callers: no role gets a replication line
     return [
         "# TYPE  DATABASE     USER  ADDRESS  METHOD  (written by devdb/conf.py)",
         "local   all          all            scram-sha-256",
         "host    all          all   127.0.0.1/32  scram-sha-256",
         "host    all          all   ::1/128       scram-sha-256",
-        f"local   replication  {replication_role}  scram-sha-256",
-        f"host    replication  {replication_role}  127.0.0.1/32  scram-sha-256",
-        f"host    replication  {replication_role}  ::1/128       scram-sha-256",
     ]

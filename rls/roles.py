@@ -178,7 +178,38 @@ def database_statements(roles: Roles, database: str) -> list[str]:
     statements += resolver_function_statements(roles)
     statements += context_signing_statements(roles)
     statements += function_revoke_statements(roles)
+    statements += replication_ddl_guard_statements(roles)
     return statements
+
+
+#: What the replication role may create, alter or drop (in schema ``dms``, the only one where
+#: it has CREATE): the DMS heartbeat table and its indexes/sequences. No functions, views,
+#: types, triggers or operators: code it could leave for others to run.
+REPLICATION_DDL_ALLOWED = ("CREATE TABLE", "ALTER TABLE", "DROP TABLE", "CREATE INDEX", "DROP INDEX",
+                           "CREATE SEQUENCE", "ALTER SEQUENCE", "DROP SEQUENCE")
+REPLICATION_DDL_GUARD = "lakehouse_replication_ddl_guard"
+
+
+def replication_ddl_guard_statements(roles: Roles) -> list[str]:
+    """An event trigger that refuses any other DDL by the replication role.
+
+    A schema's CREATE privilege cannot be split into tables and functions, and DMS needs to
+    create its heartbeat table. The trigger (created by the admin; only a superuser can
+    disable event triggers) admits :data:`REPLICATION_DDL_ALLOWED` and nothing else.
+    """
+    allowed = ", ".join(_literal(tag) for tag in REPLICATION_DDL_ALLOWED)
+    function = f"{PRIVATE_SCHEMA}.replication_ddl_guard()"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function} RETURNS event_trigger LANGUAGE plpgsql "
+        "SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN "
+        f"IF (session_user = {_literal(roles.replication)} OR current_user = {_literal(roles.replication)}) "
+        f"AND TG_TAG NOT IN ({allowed}) THEN "
+        "RAISE EXCEPTION 'the replication role may only manage the DMS heartbeat table, not %', TG_TAG "
+        "USING ERRCODE = 'insufficient_privilege'; END IF; END $fn$",
+        f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC",
+        f"DROP EVENT TRIGGER IF EXISTS {REPLICATION_DDL_GUARD}",
+        f"CREATE EVENT TRIGGER {REPLICATION_DDL_GUARD} ON ddl_command_start EXECUTE FUNCTION {function}",
+    ]
 
 
 def resolver_function_statements(roles: Roles) -> list[str]:

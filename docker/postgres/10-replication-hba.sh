@@ -1,9 +1,12 @@
 #!/bin/sh
 # Runs once, when the postgres container initialises its data directory.
-# Allows replication connections (AWS DMS, pg_recvlogical) for the DMS role only, with SCRAM,
-# from any address: the replication rule of devdb/conf.py hba_lines() for a container
-# network. (`all` in the database column never matches replication connections, so this line
-# is the only way in for them.)
+# Removes every `replication` line from pg_hba.conf: those admit *physical* replication only
+# (pg_basebackup, a copy of the whole cluster with pg_authid). AWS DMS streams through logical
+# replication connections, which name a database and match the ordinary `host all all` lines,
+# so nothing needs a replication line (devdb/conf.py hba_lines() is the same rule).
 set -eu
-: "${DATABASE_REPLICATION_USER:?DATABASE_REPLICATION_USER must be set}"
-printf 'host    replication  %s  all  scram-sha-256\n' "$DATABASE_REPLICATION_USER" >> "$PGDATA/pg_hba.conf"
+hba="$PGDATA/pg_hba.conf"
+tmp="$hba.tmp"
+# Field 2 is the database column; comment lines (field 1 starts with #) are kept.
+awk '$1 !~ /^#/ && $2 == "replication" { next } { print }' "$hba" > "$tmp"
+mv "$tmp" "$hba"

@@ -145,15 +145,19 @@ def test_pgadmin_is_optional_and_preregisters_the_server(compose: dict) -> None:
     assert server["Username"] == example["DATABASE_REPLICATION_USER"]
 
 
-def test_postgres_init_script_allows_replication_for_the_dms_role_only(tmp_path: Path) -> None:
+def test_postgres_init_script_removes_every_replication_line(tmp_path: Path) -> None:
+    """The image's initdb writes physical-replication lines; the init script takes them out."""
     hba = tmp_path / "pg_hba.conf"
-    hba.write_text("host all all all scram-sha-256\n")
+    hba.write_text("local   all          all                 scram-sha-256\n"
+                   "local   replication  all                 scram-sha-256\n"
+                   "host    replication  all  127.0.0.1/32    scram-sha-256\n"
+                   "# host replication kept as a comment\n"
+                   "host all all all scram-sha-256\n")
     env = {"PATH": os.environ["PATH"], "PGDATA": str(tmp_path), "DATABASE_REPLICATION_USER": "dms_replication"}
     subprocess.run(["sh", str(HBA_SCRIPT)], env=env, check=True, timeout=30)
-    added = hba.read_text().splitlines()[-1].split()
-    expected = next(line.split() for line in hba_lines("dms_replication") if line.startswith("host    replication"))
-    assert added[:3] == expected[:3]  # host replication dms_replication
-    assert added[-1] == expected[-1] == "scram-sha-256"
+    rules = [line.split() for line in hba.read_text().splitlines() if line and not line.startswith("#")]
+    assert rules == [["local", "all", "all", "scram-sha-256"], ["host", "all", "all", "all", "scram-sha-256"]]
+    assert not any(line.split()[1:2] == ["replication"] for line in hba_lines("dms_replication"))
     mounts = yaml.safe_load(COMPOSE.read_text())["services"]["postgres"]["volumes"]
     assert any(m.startswith("./docker/postgres/10-replication-hba.sh:/docker-entrypoint-initdb.d/") for m in mounts)
 
