@@ -16,6 +16,8 @@ import pytest
 from django.db import connections
 
 from project.database import connect
+from rls.roles import configured_roles
+from rls.sql import qn
 from tests.isolation.scratch import scratch_database
 from tests.support import execute_as, purge_tenants
 
@@ -86,9 +88,11 @@ def broken(label: str, ddl: list[str], *, as_admin: list[str] | None = None) -> 
     admin (database privileges, pg_catalog function ACLs). Nothing outside the scratch
     database changes.
     """
-    with scratch_database(f"atk_{label}", ddl) as name:
+    roles = configured_roles()
+    names = {key: qn(roles[key]) for key in ("app", "replication", "loader", "owner")}
+    with scratch_database(f"atk_{label}", [statement.format(**names) for statement in ddl]) as name:
         if as_admin:
-            execute_as("admin", name, *as_admin)
+            execute_as("admin", name, *(statement.format(db=qn(name), **names) for statement in as_admin))
         found = make_victims()
         connections["default"].close()
         yield name, found
