@@ -11,143 +11,203 @@ DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'dms_replicati
 ALTER ROLE "dms_replication" WITH LOGIN REPLICATION BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'replication_password';
 DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lakehouse_tenant_resolver') THEN CREATE ROLE "lakehouse_tenant_resolver"; END IF; END $$;
 ALTER ROLE "lakehouse_tenant_resolver" WITH NOLOGIN BYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lakehouse_loader') THEN CREATE ROLE "lakehouse_loader"; END IF; END $$;
+ALTER ROLE "lakehouse_loader" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD :'loader_password';
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lakehouse_context_verifier') THEN CREATE ROLE "lakehouse_context_verifier"; END IF; END $$;
+ALTER ROLE "lakehouse_context_verifier" WITH NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
 REVOKE "lakehouse_owner" FROM "lakehouse_app";
 REVOKE "lakehouse_owner" FROM "dms_replication";
 REVOKE "lakehouse_tenant_resolver" FROM "lakehouse_app";
 ALTER ROLE "lakehouse_app" RESET ALL;
+ALTER ROLE "lakehouse_app" RESET ALL;
+ALTER ROLE "lakehouse_app" SET track_activities = 'off';
+ALTER ROLE "lakehouse_loader" RESET ALL;
+ALTER ROLE "lakehouse_loader" SET track_activities = 'off';
+ALTER ROLE "lakehouse_loader" SET temp_buffers = '128MB';
+ALTER ROLE "dms_replication" RESET ALL;
 
 -- Part 2: database, schema and default privileges; tenant resolver (rls.roles.database_statements)
 ALTER DATABASE :"dbname" OWNER TO "lakehouse_owner";
 REVOKE ALL ON DATABASE :"dbname" FROM PUBLIC;
-GRANT CONNECT, TEMPORARY ON DATABASE :"dbname" TO "lakehouse_app";
+REVOKE TEMPORARY ON DATABASE :"dbname" FROM "lakehouse_app";
+GRANT CONNECT ON DATABASE :"dbname" TO "lakehouse_app";
+GRANT CONNECT, TEMPORARY ON DATABASE :"dbname" TO "lakehouse_loader";
 GRANT CONNECT ON DATABASE :"dbname" TO "dms_replication";
 ALTER DATABASE :"dbname" RESET ALL;
+ALTER ROLE "lakehouse_app" IN DATABASE :"dbname" RESET ALL;
+ALTER ROLE "lakehouse_loader" IN DATABASE :"dbname" RESET ALL;
+ALTER ROLE "dms_replication" IN DATABASE :"dbname" RESET ALL;
 ALTER SCHEMA public OWNER TO "lakehouse_owner";
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
-GRANT USAGE ON SCHEMA public TO "lakehouse_app", "dms_replication", "lakehouse_tenant_resolver";
+GRANT USAGE ON SCHEMA public TO "lakehouse_app", "dms_replication", "lakehouse_tenant_resolver", "lakehouse_loader", "lakehouse_context_verifier";
 CREATE SCHEMA IF NOT EXISTS "dms" AUTHORIZATION "lakehouse_owner";
 REVOKE ALL ON SCHEMA "dms" FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA "dms" TO "dms_replication";
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "lakehouse_app";
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "lakehouse_app";
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO "dms_replication";
-ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT SELECT ON TABLES TO "dms_replication";
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "lakehouse_app";
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "lakehouse_app";
-GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "dms_replication";
-ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT SELECT ON SEQUENCES TO "dms_replication";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON TABLES FROM "dms_replication";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "dms_replication";
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "dms_replication";
+DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP EXECUTE format('REVOKE ALL ON %s FROM %I, %I', r.t, 'dms_replication', 'lakehouse_loader'); IF r.tenant THEN EXECUTE format('GRANT SELECT ON %s TO %I', r.t, 'dms_replication'); EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', r.t, 'lakehouse_loader'); END IF; IF r.name = ANY(ARRAY['models_app_event']::text[]) THEN EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_app'); EXECUTE format('REVOKE UPDATE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_loader'); END IF; END LOOP; END $$;
 CREATE OR REPLACE FUNCTION public.tenancy_resolve_tenant(p_slug text, p_host text) RETURNS TABLE (id uuid, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN RETURN QUERY SELECT t.id, t.is_active FROM public.tenancy_tenant AS t WHERE (p_slug IS NOT NULL AND t.slug = p_slug) OR (p_slug IS NULL AND p_host IS NOT NULL AND (t.domain = p_host OR (t.slug = split_part(p_host, '.', 1) AND position('.' IN p_host) > 0))) ORDER BY (t.domain = p_host) DESC NULLS LAST LIMIT 1; END $fn$;
 ALTER FUNCTION public.tenancy_resolve_tenant(text, text) OWNER TO "lakehouse_tenant_resolver";
 REVOKE ALL ON FUNCTION public.tenancy_resolve_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.tenancy_resolve_tenant(text, text) TO "lakehouse_app";
+CREATE SCHEMA IF NOT EXISTS "lakehouse_private" AUTHORIZATION "lakehouse_context_verifier";
+ALTER SCHEMA "lakehouse_private" OWNER TO "lakehouse_context_verifier";
+REVOKE ALL ON SCHEMA "lakehouse_private" FROM PUBLIC;
+CREATE TABLE IF NOT EXISTS lakehouse_private.context_keys (key_id text PRIMARY KEY, inner_pad bytea NOT NULL, outer_pad bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now(), valid_until timestamptz);
+ALTER TABLE lakehouse_private.context_keys OWNER TO "lakehouse_context_verifier";
+REVOKE ALL ON lakehouse_private.context_keys FROM PUBLIC;
+CREATE OR REPLACE FUNCTION public.lakehouse_hmac_sha256_pad(key bytea, pad integer) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$ SELECT decode(string_agg(lpad(to_hex(get_byte(k.b, i) # pad), 2, '0'), '' ORDER BY i), 'hex') FROM (SELECT CASE WHEN length(key) > 64 THEN sha256(key) ELSE key END || decode(repeat('00', 64), 'hex') AS b) AS k, generate_series(0, 63) AS i $fn$;
+CREATE OR REPLACE FUNCTION public.lakehouse_hmac_sha256(key bytea, message bytea) RETURNS bytea LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$ SELECT sha256(public.lakehouse_hmac_sha256_pad(key, 92) || sha256(public.lakehouse_hmac_sha256_pad(key, 54) || message)) $fn$;
+CREATE OR REPLACE FUNCTION public.lakehouse_verified_tenant() RETURNS uuid LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ DECLARE v_tenant text := current_setting('app.tenant_id', true); v_proof text := current_setting('app.tenant_proof', true); v_xid xid8 := pg_current_xact_id_if_assigned(); v_inner bytea; v_outer bytea; v_mac bytea; BEGIN IF v_xid IS NULL OR v_tenant IS NULL OR v_proof IS NULL OR v_tenant !~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' OR v_proof !~ '^[0-9a-f]{16}:[0-9a-f]{64}$' THEN RETURN NULL; END IF; SELECT k.inner_pad, k.outer_pad INTO v_inner, v_outer FROM lakehouse_private.context_keys AS k WHERE k.key_id = split_part(v_proof, ':', 1) AND (k.valid_until IS NULL OR k.valid_until > now()); IF NOT FOUND THEN RETURN NULL; END IF; v_mac := sha256(v_outer || sha256(v_inner || convert_to('lakehouse-tenant-context:v1:' || v_tenant || ':' || v_xid::text || ':' || pg_backend_pid()::text, 'UTF8'))); IF sha256(v_mac) = sha256(decode(split_part(v_proof, ':', 2), 'hex')) THEN RETURN v_tenant::uuid; END IF; RETURN NULL; END $fn$;
+ALTER FUNCTION public.lakehouse_hmac_sha256_pad(bytea, integer) OWNER TO "lakehouse_context_verifier";
+ALTER FUNCTION public.lakehouse_hmac_sha256(bytea, bytea) OWNER TO "lakehouse_context_verifier";
+ALTER FUNCTION public.lakehouse_verified_tenant() OWNER TO "lakehouse_context_verifier";
+REVOKE ALL ON FUNCTION public.lakehouse_hmac_sha256_pad(bytea, integer), public.lakehouse_hmac_sha256(bytea, bytea), public.lakehouse_verified_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.lakehouse_hmac_sha256_pad(bytea, integer), public.lakehouse_hmac_sha256(bytea, bytea), public.lakehouse_verified_tenant() TO "lakehouse_app", "lakehouse_loader";
+REVOKE EXECUTE ON FUNCTION pg_catalog.lo_create(oid), pg_catalog.lo_creat(integer), pg_catalog.lo_from_bytea(oid, bytea), pg_catalog.lo_open(oid, integer), pg_catalog.lo_put(oid, bigint, bytea), pg_catalog.lo_get(oid), pg_catalog.lo_get(oid, bigint, integer), pg_catalog.lo_unlink(oid), pg_catalog.lowrite(integer, bytea), pg_catalog.loread(integer, integer), pg_catalog.lo_truncate(integer, integer), pg_catalog.lo_truncate64(integer, bigint), pg_catalog.pg_notify(text, text), pg_catalog.pg_advisory_lock(bigint), pg_catalog.pg_advisory_lock(integer, integer), pg_catalog.pg_advisory_lock_shared(bigint), pg_catalog.pg_advisory_lock_shared(integer, integer), pg_catalog.pg_try_advisory_lock(bigint), pg_catalog.pg_try_advisory_lock(integer, integer), pg_catalog.pg_try_advisory_lock_shared(bigint), pg_catalog.pg_try_advisory_lock_shared(integer, integer), pg_catalog.pg_advisory_xact_lock(bigint), pg_catalog.pg_advisory_xact_lock(integer, integer), pg_catalog.pg_advisory_xact_lock_shared(bigint), pg_catalog.pg_advisory_xact_lock_shared(integer, integer), pg_catalog.pg_try_advisory_xact_lock(bigint), pg_catalog.pg_try_advisory_xact_lock(integer, integer), pg_catalog.pg_try_advisory_xact_lock_shared(bigint), pg_catalog.pg_try_advisory_xact_lock_shared(integer, integer), pg_catalog.pg_create_physical_replication_slot(name, boolean, boolean), pg_catalog.pg_drop_replication_slot(name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pg_catalog.pg_drop_replication_slot(name) TO "dms_replication";
+CREATE OR REPLACE FUNCTION lakehouse_private.replication_ddl_guard() RETURNS event_trigger LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN IF (session_user = 'dms_replication' OR current_user = 'dms_replication') AND TG_TAG NOT IN ('CREATE TABLE', 'ALTER TABLE', 'DROP TABLE', 'CREATE INDEX', 'DROP INDEX', 'CREATE SEQUENCE', 'ALTER SEQUENCE', 'DROP SEQUENCE') THEN RAISE EXCEPTION 'the replication role may only manage the DMS heartbeat table, not %', TG_TAG USING ERRCODE = 'insufficient_privilege'; END IF; END $fn$;
+REVOKE ALL ON FUNCTION lakehouse_private.replication_ddl_guard() FROM PUBLIC;
+DROP EVENT TRIGGER IF EXISTS lakehouse_replication_ddl_guard;
+CREATE EVENT TRIGGER lakehouse_replication_ddl_guard ON ddl_command_start EXECUTE FUNCTION lakehouse_private.replication_ddl_guard();
 
 -- Part 3: per tenant table: ENABLE + FORCE RLS, the tenant policy, composite tenant foreign keys
 -- (rls.sql; applied by the migrations)
 -- models_app_customer
 ALTER TABLE "models_app_customer" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_customer" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_customer_tenant_isolation" ON "models_app_customer" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_customer_tenant_isolation" ON "models_app_customer" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_customer" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_customer" TO "lakehouse_loader";
 -- models_app_event
 ALTER TABLE "models_app_event" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_event" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_event_tenant_isolation" ON "models_app_event" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_event_tenant_isolation" ON "models_app_event" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_event" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_event" TO "lakehouse_loader";
 ALTER TABLE "models_app_event" ADD CONSTRAINT "models_app_event_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_invoice
 ALTER TABLE "models_app_invoice" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_invoice" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_invoice_tenant_isolation" ON "models_app_invoice" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_invoice_tenant_isolation" ON "models_app_invoice" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_invoice" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_invoice" TO "lakehouse_loader";
 ALTER TABLE "models_app_invoice" ADD CONSTRAINT "models_app_invoice_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 ALTER TABLE "models_app_invoice" ADD CONSTRAINT "models_app_invoice_subscription_tenant_fk" FOREIGN KEY ("tenant_id", "subscription_id") REFERENCES "models_app_subscription" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_order
 ALTER TABLE "models_app_order" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_order" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_order_tenant_isolation" ON "models_app_order" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_order_tenant_isolation" ON "models_app_order" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_order" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_order" TO "lakehouse_loader";
 ALTER TABLE "models_app_order" ADD CONSTRAINT "models_app_order_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_orderitem
 ALTER TABLE "models_app_orderitem" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_orderitem" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_orderitem_tenant_isolation" ON "models_app_orderitem" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_orderitem_tenant_isolation" ON "models_app_orderitem" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_orderitem" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_orderitem" TO "lakehouse_loader";
 ALTER TABLE "models_app_orderitem" ADD CONSTRAINT "models_app_orderitem_order_tenant_fk" FOREIGN KEY ("tenant_id", "order_id") REFERENCES "models_app_order" ("tenant_id", "id") ON DELETE NO ACTION;
 ALTER TABLE "models_app_orderitem" ADD CONSTRAINT "models_app_orderitem_product_tenant_fk" FOREIGN KEY ("tenant_id", "product_id") REFERENCES "models_app_product" ("tenant_id", "id") ON DELETE NO ACTION;
 -- models_app_product
 ALTER TABLE "models_app_product" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_product" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_product_tenant_isolation" ON "models_app_product" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_product_tenant_isolation" ON "models_app_product" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_product" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_product" TO "lakehouse_loader";
 -- models_app_subscription
 ALTER TABLE "models_app_subscription" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "models_app_subscription" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "models_app_subscription_tenant_isolation" ON "models_app_subscription" AS PERMISSIVE FOR ALL TO PUBLIC USING ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("tenant_id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "models_app_subscription_tenant_isolation" ON "models_app_subscription" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("tenant_id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("tenant_id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "models_app_subscription" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "models_app_subscription" TO "lakehouse_loader";
 ALTER TABLE "models_app_subscription" ADD CONSTRAINT "models_app_subscription_customer_tenant_fk" FOREIGN KEY ("tenant_id", "customer_id") REFERENCES "models_app_customer" ("tenant_id", "id") ON DELETE NO ACTION;
 -- tenancy_tenant
 ALTER TABLE "tenancy_tenant" ENABLE ROW LEVEL SECURITY;
 ALTER TABLE "tenancy_tenant" FORCE ROW LEVEL SECURITY;
-CREATE POLICY "tenancy_tenant_tenant_isolation" ON "tenancy_tenant" AS PERMISSIVE FOR ALL TO PUBLIC USING ("id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)) WITH CHECK ("id" = (SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid));
+CREATE POLICY "tenancy_tenant_tenant_isolation" ON "tenancy_tenant" AS PERMISSIVE FOR ALL TO "lakehouse_app", "lakehouse_loader" USING ("id" = (SELECT public.lakehouse_verified_tenant())) WITH CHECK ("id" = (SELECT public.lakehouse_verified_tenant()));
+GRANT SELECT ON "tenancy_tenant" TO "dms_replication";
+GRANT SELECT, INSERT, UPDATE, DELETE ON "tenancy_tenant" TO "lakehouse_loader";
 GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehouse_tenant_resolver";
 
 -- Part 4: the live catalog after migrate, as PostgreSQL stores it (pg_policies, ACLs)
--- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_app: TEMPORARY
--- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_tenant_resolver: USAGE
+-- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_loader: CONNECT; lakehouse_loader: TEMPORARY
+-- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_context_verifier: USAGE; public lakehouse_loader: USAGE; public lakehouse_tenant_resolver: USAGE
 -- table models_app_customer: owner lakehouse_owner, row security enabled, forced
---   policy models_app_customer_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_customer_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_customer_tenant_id_d3b03bf3_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_event: owner lakehouse_owner, row security enabled, forced
---   policy models_app_event_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_event_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
---   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_app: INSERT, SELECT
+--   grant lakehouse_loader: DELETE, INSERT, SELECT
 --   models_app_event_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_event_tenant_id_3ca87473_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_invoice: owner lakehouse_owner, row security enabled, forced
---   policy models_app_invoice_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_invoice_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_invoice_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_invoice_subscription_tenant_fk: FOREIGN KEY (tenant_id, subscription_id) REFERENCES models_app_subscription(tenant_id, id)
 --   models_app_invoice_tenant_id_9374933c_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_order: owner lakehouse_owner, row security enabled, forced
---   policy models_app_order_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_order_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_order_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_order_tenant_id_0809dd9b_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_orderitem: owner lakehouse_owner, row security enabled, forced
---   policy models_app_orderitem_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_orderitem_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_orderitem_order_tenant_fk: FOREIGN KEY (tenant_id, order_id) REFERENCES models_app_order(tenant_id, id)
 --   models_app_orderitem_product_tenant_fk: FOREIGN KEY (tenant_id, product_id) REFERENCES models_app_product(tenant_id, id)
 --   models_app_orderitem_tenant_id_4cf907a1_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_product: owner lakehouse_owner, row security enabled, forced
---   policy models_app_product_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_product_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_product_tenant_id_e3e38b74_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table models_app_subscription: owner lakehouse_owner, row security enabled, forced
---   policy models_app_subscription_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy models_app_subscription_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   models_app_subscription_customer_tenant_fk: FOREIGN KEY (tenant_id, customer_id) REFERENCES models_app_customer(tenant_id, id)
 --   models_app_subscription_tenant_id_ea670526_fk_tenancy_tenant_id: FOREIGN KEY (tenant_id) REFERENCES tenancy_tenant(id) DEFERRABLE INITIALLY DEFERRED
 -- table tenancy_tenant: owner lakehouse_owner, row security enabled, forced
---   policy tenancy_tenant_tenant_isolation PERMISSIVE FOR ALL TO public
---     USING      (id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
---     WITH CHECK (id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
+--   policy tenancy_tenant_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
+--     USING      (id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
+--     WITH CHECK (id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
+--   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
 --   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (slug)
+-- SECURITY DEFINER lakehouse_verified_tenant(): owner lakehouse_context_verifier, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_app, lakehouse_context_verifier, lakehouse_loader
 -- SECURITY DEFINER tenancy_resolve_tenant(text,text): owner lakehouse_tenant_resolver, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_app, lakehouse_tenant_resolver

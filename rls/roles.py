@@ -154,6 +154,8 @@ def database_statements(roles: Roles, database: str) -> list[str]:
         f"GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {qn(roles.loader)}",
         f"GRANT CONNECT ON DATABASE {db} TO {repl}",
         f"ALTER DATABASE {db} RESET ALL",
+        # What a role may have set on itself for this database only (ALTER ROLE ... IN DATABASE).
+        *(f"ALTER ROLE {qn(roles[key])} IN DATABASE {db} RESET ALL" for key in SESSION_DEFAULTS),
         f"ALTER SCHEMA public OWNER TO {owner}",
         "REVOKE ALL ON SCHEMA public FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA public TO {app}, {repl}, {qn(roles.resolver)}, {qn(roles.loader)}, "

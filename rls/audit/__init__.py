@@ -22,9 +22,14 @@ from rls import sql
 from rls.audit.catalog import (
     COLUMN_GRANTS_SQL,
     DATABASE_ACL_SQL,
+    DATABASE_PRIVILEGES_SQL,
     FOREIGN_KEYS_SQL,
+    FUNCTION_EXECUTE_SQL,
     FUNCTIONS_SQL,
     GRANTS_SQL,
+    HBA_REPLICATION_SQL,
+    NON_TENANT_GRANTS_SQL,
+    PASSWORDS_SQL,
     POLICIES_SQL,
     PUBLICATIONS_SQL,
     ROLE_SETTINGS_SQL,
@@ -46,25 +51,37 @@ from rls.audit.catalog import (
     expected_policies,
     read_role_infos,
     rows,
+    table_privileges,
 )
 from rls.audit.ddl import policy_script
 from rls.audit.render import render_text
 from rls.audit.rules import (
+    database_privilege_findings,
+    django_table_findings,
+    function_execute_findings,
     function_findings,
+    hba_findings,
+    password_findings,
+    policy_role_findings,
     replication_write_findings,
     role_findings,
+    role_setting_findings,
     schema_findings,
     table_findings,
+    version_findings,
 )
-from rls.roles import Roles, configured_roles
+from rls.roles import REVOKED_FUNCTIONS, Roles, configured_roles
 
 
 def audit(connection: Any, roles: Roles | None = None,
-          declared: list[DeclaredTable] | None = None) -> AuditReport:
+          declared: list[DeclaredTable] | None = None, *, admin: Any = None,
+          passwords: dict[str, str] | None = None) -> AuditReport:
     """Read the catalog through ``connection`` and return the report with its findings.
 
     The connection's current transaction is rolled back before and after: the audit
-    leaves nothing behind and sees only committed state.
+    leaves nothing behind and sees only committed state. ``admin`` (a superuser
+    connection, optional) adds what only a superuser can read: SCRAM verifiers (compared
+    with ``passwords``, role name -> configured password) and ``pg_hba_file_rules``.
     """
     roles = roles or configured_roles()
     declared = declared if declared is not None else declared_tables()
@@ -73,10 +90,26 @@ def audit(connection: Any, roles: Roles | None = None,
     connection.autocommit = False
     try:
         with connection.cursor() as cursor:
-            return _collect(cursor, roles, declared)
+            report = _collect(cursor, roles, declared)
     finally:
         connection.rollback()
         connection.autocommit = previous_autocommit
+    report.findings += _superuser_findings(admin, roles, passwords or {})
+    order = {severity: i for i, severity in enumerate(SEVERITIES)}
+    report.findings.sort(key=lambda f: (order[f.severity], f.code, f.subject, f.message))
+    return report
+
+
+def _superuser_findings(admin: Any, roles: Roles, passwords: dict[str, str]) -> list[Finding]:
+    if admin is None:
+        return [Finding("info", "SUPERUSER_CHECKS_SKIPPED", "audit",
+                        "no admin connection: role passwords and pg_hba.conf were not checked")]
+    with admin.cursor() as cursor:
+        names = [roles[k] for k in ("owner", "app", "replication", "loader")]
+        verifiers = rows(cursor, PASSWORDS_SQL, {"roles": names})
+        hba = rows(cursor, HBA_REPLICATION_SQL, {})
+    admin.rollback()
+    return password_findings(verifiers, passwords) + hba_findings(hba)
 
 
 def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditReport:
@@ -148,6 +181,16 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     findings += role_findings(infos, roles, settings, session_tenant, cursor)
     findings += function_findings(functions)
     findings += schema_findings(cursor, roles)
+    # Attacker models 2 and 5 (docs/SECURITY.md): what injected SQL or the DMS credential could use.
+    serving = [roles.app, roles.loader, roles.replication]
+    findings += role_setting_findings(settings, roles)
+    findings += policy_role_findings(tables)
+    findings += database_privilege_findings(rows(cursor, DATABASE_PRIVILEGES_SQL, {"roles": serving}), roles)
+    findings += function_execute_findings(
+        rows(cursor, FUNCTION_EXECUTE_SQL, {"roles": serving, "functions": list(REVOKED_FUNCTIONS)}), roles)
+    findings += django_table_findings(rows(cursor, NON_TENANT_GRANTS_SQL, {
+        "schema": SCHEMA, "roles": serving, "privs": table_privileges(version)}), roles)
+    findings += version_findings(version)
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (order[f.severity], f.code, f.subject, f.message))
     return AuditReport(database, auditor, version_text, [tables[name] for name in sorted(tables)], infos,

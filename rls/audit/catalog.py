@@ -318,3 +318,48 @@ def read_role_infos(rows: list[tuple[Any, ...]], roles: Roles) -> list[RoleInfo]
     return [found[name] for name in sorted(found)]
 
 
+
+
+# --------------------------------------------------------------------------- attacker-model reads
+
+#: Known PostgreSQL vulnerabilities that break row level security, with the first fixed
+#: minor release of each supported major (server_version_num). Sources: the PostgreSQL
+#: security page (postgresql.org/support/security/) as of 2025-11.
+RLS_CVES: tuple[tuple[str, str, dict[int, int]], ...] = (
+    ("CVE-2025-8713", "optimizer statistics expose sampled rows hidden by row security",
+     {13: 130022, 14: 140019, 15: 150014, 16: 160010, 17: 170006}),
+    ("CVE-2024-10976", "row security below subqueries disregards user ID changes",
+     {12: 120022, 13: 130018, 14: 140015, 15: 150010, 16: 160006, 17: 170002}),
+    ("CVE-2023-2455", "row security policies disregard user ID changes after inlining",
+     {11: 110020, 12: 120015, 13: 130011, 14: 140008, 15: 150003}),
+)
+
+DATABASE_PRIVILEGES_SQL = """
+SELECT r, has_database_privilege(r, current_database(), 'TEMPORARY'),
+       has_database_privilege(r, current_database(), 'CREATE')
+FROM unnest(%(roles)s::text[]) r WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) ORDER BY 1
+"""
+
+FUNCTION_EXECUTE_SQL = """
+SELECT r, f FROM unnest(%(roles)s::text[]) r, unnest(%(functions)s::text[]) f
+WHERE EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) AND to_regprocedure(f) IS NOT NULL
+  AND has_function_privilege(r, to_regprocedure(f), 'EXECUTE') ORDER BY 1, 2
+"""
+
+#: Every table of the schema without row security (Django's own) and who may touch it.
+NON_TENANT_GRANTS_SQL = """
+SELECT c.relname::text, r, ARRAY(SELECT p FROM unnest(%(privs)s::text[]) p
+       WHERE has_table_privilege(r, c.oid, p) ORDER BY p)
+FROM pg_class c, unnest(%(roles)s::text[]) r
+WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity
+  AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r)
+ORDER BY 1, 2
+"""
+
+#: Superuser only: SCRAM verifiers and pg_hba rules (the admin connection, when the audit has one).
+PASSWORDS_SQL = "SELECT rolname::text, rolpassword FROM pg_authid WHERE rolname = ANY(%(roles)s) ORDER BY 1"
+HBA_REPLICATION_SQL = """
+SELECT line_number, type, array_to_string(database, ','), array_to_string(user_name, ','),
+       coalesce(address, ''), coalesce(auth_method, ''), coalesce(error, '')
+FROM pg_hba_file_rules WHERE 'replication' = ANY(database) ORDER BY 1
+"""

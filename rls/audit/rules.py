@@ -12,6 +12,7 @@ from typing import Any
 from rls import sql
 from rls.audit.catalog import (
     DANGEROUS_PRIVILEGES,
+    RLS_CVES,
     SCHEMA,
     WRITE_PRIVILEGES,
     DeclaredTable,
@@ -22,6 +23,8 @@ from rls.audit.catalog import (
     TableInfo,
 )
 from rls.roles import (
+    APPEND_ONLY_TABLES,
+    SESSION_DEFAULTS,
     TABLE_PRIVILEGES,
     Roles,
 )
@@ -130,6 +133,12 @@ def grant_findings(table: str, info: TableInfo, roles: Roles) -> list[Finding]:
     findings: list[Finding] = []
     app_expected = {p.strip() for p in TABLE_PRIVILEGES["app"].split(",")}
     app = set(info.effective.get("app", []))
+    if table in APPEND_ONLY_TABLES:
+        app_expected -= {"UPDATE", "DELETE"}
+        if app & {"UPDATE", "DELETE"}:
+            findings.append(Finding("high", "APPEND_ONLY_WRITABLE", table,
+                                    f"the app role {roles.app} may {', '.join(sorted(app & {'UPDATE', 'DELETE'}))} "
+                                    f"the append-only table {table} (a trigger alone yields to pgtrigger.ignore)"))
     dangerous = sorted(app & DANGEROUS_PRIVILEGES)
     if dangerous:
         findings.append(Finding("high", "APP_DANGEROUS_GRANT", table,
@@ -263,3 +272,136 @@ def schema_findings(cursor: Any, roles: Roles) -> list[Finding]:
     return findings
 
 
+
+
+# --------------------------------------------------------------------------- attacker models
+
+def role_setting_findings(settings: list[dict[str, Any]], roles: Roles) -> list[Finding]:
+    """``pg_db_role_setting`` of the serving and replication roles: exactly SESSION_DEFAULTS.
+
+    Any role may ``ALTER ROLE <itself> SET ...`` (``row_security = off`` takes every tenant
+    down for new connections, ``search_path`` redirects unqualified names); PostgreSQL
+    cannot forbid it, so the audit reports every entry the admin did not make.
+    """
+    findings: list[Finding] = []
+    for key, defaults in SESSION_DEFAULTS.items():
+        name = roles[key]
+        expected = {f"{setting}={value}" for setting, value in defaults.items()}
+        found: set[str] = set()
+        for entry in settings:
+            if entry["role"] != name:
+                continue
+            for item in entry["settings"]:
+                if entry["cluster_wide"] and item in expected:
+                    found.add(item)
+                else:
+                    findings.append(Finding("high", "ROLE_SETTING", f"{name}: {item}",
+                                            f"the {key} role {name} has the default {item} in "
+                                            f"{entry['database']} (ALTER ROLE ... SET): not made by bootstrap_db; "
+                                            "run bootstrap_db to reset it"))
+        if "track_activities=off" in expected - found:
+            findings.append(Finding("medium", "QUERY_TEXT_VISIBLE", name,
+                                    f"the {key} role {name} lacks track_activities=off: sessions of the role see "
+                                    "each other's SQL (with parameters) in pg_stat_activity"))
+    return findings
+
+
+def database_privilege_findings(rows: list[tuple[str, bool, bool]], roles: Roles) -> list[Finding]:
+    findings: list[Finding] = []
+    for role, temporary, create in rows:
+        if role == roles.app and temporary:
+            findings.append(Finding("high", "APP_TEMPORARY", role,
+                                    f"the app role {role} may create TEMPORARY objects (directly or through "
+                                    "PUBLIC): a TEMP view shadows a table for the next request on the connection"))
+        if create:
+            findings.append(Finding("high", "DATABASE_CREATE", role,
+                                    f"{role} may CREATE schemas in the database"))
+    return findings
+
+
+def function_execute_findings(rows: list[tuple[str, str]], roles: Roles) -> list[Finding]:
+    """Functions of REVOKED_FUNCTIONS a serving or replication role may still execute.
+
+    Medium: where the server does not let us revoke them (managed services), the audit
+    says so instead of failing; the replication role keeps pg_drop_replication_slot.
+    """
+    allowed = {(roles.replication, "pg_drop_replication_slot(name)")}
+    return [Finding("medium", "EXTRA_EXECUTE", f"{role}: {function}",
+                    f"{role} may execute {function} (large objects, NOTIFY, advisory locks and slot functions "
+                    "are shared between tenants; REVOKE EXECUTE ... FROM PUBLIC)")
+            for role, function in rows if (role, function) not in allowed]
+
+
+def django_table_findings(rows: list[tuple[str, str, list[str]]], roles: Roles) -> list[Finding]:
+    """Privileges on tables without row security (Django's own: auth_*, django_*).
+
+    The replication role reads tenant tables only (high: ``auth_user`` holds password
+    hashes, ``django_session`` live sessions); the loader touches none (high); write
+    privileges of the app role are reported as medium (the staff role for the admin and
+    auth is the web layer's design, docs/SECURITY.md).
+    """
+    findings: list[Finding] = []
+    app_writes: list[str] = []
+    for table, role, privileges in rows:
+        if not privileges:
+            continue
+        if role in (roles.replication, roles.loader):
+            findings.append(Finding("high", "DJANGO_TABLE_GRANT", f"{table}: {role}",
+                                    f"{role} has {', '.join(privileges)} on {table}, which has no row security "
+                                    "(not a replicated tenant table)"))
+        elif role == roles.app and table.startswith(("auth_", "django_")) and set(privileges) - {"SELECT"}:
+            app_writes.append(table)
+    if app_writes:
+        findings.append(Finding("medium", "APP_DJANGO_TABLE_WRITE", roles.app,
+                                f"the app role {roles.app} may write Django's own tables {', '.join(app_writes)} "
+                                "(auth and sessions belong to a separate staff role)"))
+    return findings
+
+
+def password_findings(verifiers: list[tuple[str, str | None]], passwords: dict[str, str]) -> list[Finding]:
+    """A role whose SCRAM verifier does not match the configured password changed it itself.
+
+    ``ALTER ROLE <itself> PASSWORD`` is always allowed in PostgreSQL: it turns one injection
+    into a standing credential. The admin reads ``pg_authid`` and recomputes the verifier.
+    """
+    from rls.scram import verifier_matches
+
+    findings: list[Finding] = []
+    for role, verifier in verifiers:
+        password = passwords.get(role)
+        if password is None:
+            continue
+        if not verifier or not verifier_matches(verifier, password):
+            findings.append(Finding("high", "ROLE_PASSWORD_CHANGED", role,
+                                    f"the password of {role} is not the configured one (ALTER ROLE ... PASSWORD by "
+                                    "the role itself?): rotate it with bootstrap_db and find out who changed it"))
+    return findings
+
+
+def hba_findings(rules: list[tuple[Any, ...]]) -> list[Finding]:
+    return [Finding("high", "HBA_REPLICATION_LINE", f"pg_hba.conf:{line}",
+                    f"pg_hba.conf line {line} ({kind} replication {users} {address} {method}) admits physical "
+                    "replication (pg_basebackup: a copy of the whole cluster); DMS needs none")
+            for line, kind, _db, users, address, method, _error in rules]
+
+
+def version_findings(version: int) -> list[Finding]:
+    findings: list[Finding] = []
+    major = version // 10000
+    for cve, what, fixed in RLS_CVES:
+        first_fixed = fixed.get(major)
+        if first_fixed is not None and version < first_fixed:
+            findings.append(Finding("high", "SERVER_RLS_CVE", cve,
+                                    f"PostgreSQL {version} is affected by {cve} ({what}); fixed in "
+                                    f"{first_fixed // 10000}.{first_fixed % 100}"))
+        elif first_fixed is None and major < min(fixed):
+            findings.append(Finding("high", "SERVER_RLS_CVE", cve,
+                                    f"PostgreSQL major {major} is unsupported and affected by {cve} ({what})"))
+    return findings
+
+
+def policy_role_findings(tables: dict[str, TableInfo]) -> list[Finding]:
+    return [Finding("high", "POLICY_TO_PUBLIC", f"{name}.{policy.name}",
+                    f"policy {policy.name} on {name} applies TO PUBLIC: name the roles that work under a tenant "
+                    "context (rls.roles.policy_roles)")
+            for name, info in sorted(tables.items()) for policy in info.policies if "public" in policy.roles]

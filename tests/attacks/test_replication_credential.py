@@ -81,7 +81,7 @@ def test_known_residual_base_backup_over_a_logical_connection(django_db_setup) -
             # The server answers BASE_BACKUP with a COPY stream of the data directory (psycopg2
             # refuses to read it through execute(), which is the evidence it began).
             with pytest.raises(psycopg2.ProgrammingError, match="COPY"):
-                cursor.execute("BASE_BACKUP")
+                cursor.execute("BASE_BACKUP (CHECKPOINT 'fast', MANIFEST 'no')")
     finally:
         conn.close()
 

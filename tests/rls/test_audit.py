@@ -177,6 +177,23 @@ def _variants(database_placeholder: str = "{db}") -> list[tuple[str, list[str], 
          [f"REVOKE INSERT ON django_migrations FROM {repl}"], {"REPLICATION_WRITE_GRANT"}),
         ("replication-setval", [f"GRANT UPDATE ON SEQUENCE auth_user_id_seq TO {repl}"],
          [f"REVOKE UPDATE ON SEQUENCE auth_user_id_seq FROM {repl}"], {"REPLICATION_WRITE_GRANT"}),
+        # Attacker models 2 and 5 (tests/attacks/ performs the attacks themselves).
+        ("app-temporary", [f"GRANT TEMPORARY ON DATABASE {database_placeholder} TO {app}"],
+         [f"REVOKE TEMPORARY ON DATABASE {database_placeholder} FROM {app}"], {"APP_TEMPORARY"}),
+        ("public-temporary", [f"GRANT TEMPORARY ON DATABASE {database_placeholder} TO PUBLIC"],
+         [f"REVOKE TEMPORARY ON DATABASE {database_placeholder} FROM PUBLIC"], {"APP_TEMPORARY"}),
+        ("policy-to-public", [f"ALTER POLICY {customer} ON models_app_customer TO PUBLIC"],
+         [f"ALTER POLICY {customer} ON models_app_customer TO {app}, {sql.qn(ROLES.loader)}"],
+         {"POLICY_TO_PUBLIC", "POLICY_DRIFT"}),
+        ("replication-reads-sessions", [f"GRANT SELECT ON django_session, auth_user TO {repl}"],
+         [f"REVOKE SELECT ON django_session, auth_user FROM {repl}"], {"DJANGO_TABLE_GRANT"}),
+        ("events-writable", [f"GRANT UPDATE, DELETE ON models_app_event TO {app}"],
+         [f"REVOKE UPDATE, DELETE ON models_app_event FROM {app}"], {"APPEND_ONLY_WRITABLE"}),
+        ("app-role-setting", [f"ALTER ROLE {app} IN DATABASE {database_placeholder} SET row_security = off"],
+         [f"ALTER ROLE {app} IN DATABASE {database_placeholder} RESET row_security"], {"ROLE_SETTING"}),
+        ("replication-role-setting",
+         [f"ALTER ROLE {repl} IN DATABASE {database_placeholder} SET search_path = dms, public"],
+         [f"ALTER ROLE {repl} IN DATABASE {database_placeholder} RESET search_path"], {"ROLE_SETTING"}),
     ]
 
 
@@ -244,3 +261,23 @@ def test_role_findings_on_scratch_roles(scratch: str, key: str, attributes: str,
     finally:
         admin_execute(scratch, f"DROP ROLE {sql.qn(name)}")
     assert code in {finding.code for finding in report.blocking}, [f.code for f in report.findings]
+
+
+def test_versions_with_known_rls_cves_are_high() -> None:
+    from rls.audit.rules import version_findings
+
+    assert {f.subject for f in version_findings(150013)} == {"CVE-2025-8713"}
+    assert {f.subject for f in version_findings(150009)} == {"CVE-2025-8713", "CVE-2024-10976"}
+    assert version_findings(150014) == version_findings(170006) == version_findings(180000) == []
+    assert all(f.severity == "high" for f in version_findings(110000))
+
+
+def test_extra_execute_is_reported(scratch: str) -> None:
+    app = sql.qn(ROLES.app)
+    admin_execute(scratch, f"GRANT EXECUTE ON FUNCTION pg_catalog.pg_notify(text, text) TO {app}")
+    try:
+        output, _error = run_audit(scratch, "--json")
+    finally:
+        admin_execute(scratch, f"REVOKE EXECUTE ON FUNCTION pg_catalog.pg_notify(text, text) FROM {app}")
+    findings = {(f["severity"], f["code"], f["subject"]) for f in json.loads(output)["findings"]}
+    assert ("medium", "EXTRA_EXECUTE", f"{ROLES.app}: pg_notify(text, text)") in findings

@@ -7,6 +7,10 @@ role deliberately has not, and the admin is a superuser we do not want in routin
 owner URL is also what the docker entrypoint already holds for ``migrate``. ``--role``
 picks another (a role that cannot create the probe yields a high DRIFT_UNVERIFIED finding).
 
+With an admin credential (``DATABASE_ADMIN_URL`` or the embedded server's) it also checks
+what only a superuser can read: whether a role's password still is the configured one
+(its SCRAM verifier) and whether pg_hba.conf admits physical replication.
+
 Exit status: 1 (``CommandError``) when any finding is high or critical. ``--sql`` prints the
 reviewable DDL (``docs/policies.sql``) and does not gate.
 """
@@ -38,7 +42,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         import psycopg2
 
-        from project.database import connect
+        from project.database import connect, role_credentials
         from rls.audit import audit, policy_script, render_text
 
         try:
@@ -46,12 +50,16 @@ class Command(BaseCommand):
         except psycopg2.Error as exc:
             raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {str(exc).strip()}. "
                                "Start the server and run bootstrap_db first.") from exc
+        admin = _admin_connection(options["database"])
+        passwords = {creds.name: creds.password for creds in role_credentials().values()}
         try:
-            report = audit(connection)
+            report = audit(connection, admin=admin, passwords=passwords)
         except psycopg2.Error as exc:
             raise CommandError(f"rls_audit could not read the catalog: {str(exc).strip()}") from exc
         finally:
             connection.close()
+            if admin is not None:
+                admin.close()
 
         if options["sql"]:
             self.stdout.write(policy_script(report), ending="")
@@ -64,3 +72,19 @@ class Command(BaseCommand):
             codes = sorted({f"{finding.code}" for finding in report.blocking})
             raise CommandError(f"rls_audit: {len(report.blocking)} high or critical finding(s) in database "
                                f"{report.database}: {', '.join(codes)}")
+
+
+def _admin_connection(database: str | None):
+    """A superuser connection for the checks only it can make (passwords, pg_hba), or None.
+
+    Read-only use: SCRAM verifiers of the project's roles and ``pg_hba_file_rules``. Where
+    no admin credential is configured the audit says what it skipped (an info finding).
+    """
+    import psycopg2
+
+    from project.database import connect
+
+    try:
+        return connect("admin", dbname=database)
+    except psycopg2.Error:
+        return None
