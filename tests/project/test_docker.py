@@ -24,7 +24,7 @@ import pytest
 from devdb.conf import hba_lines, server_options
 from project.bootstrap import drop_database
 from project.database import BASE_DIR, connect, local_server, role_credentials, server_address
-from rls.sql import SET_TENANT_SQL
+from tenancy.context import begin_signed
 
 yaml = pytest.importorskip("yaml", reason="PyYAML is a dev dependency: pip install -e '.[dev]'")
 
@@ -39,6 +39,7 @@ SERVERS_JSON = BASE_DIR / "docker" / "pgadmin" / "servers.json"
 VARIABLE = re.compile(r"(?<!\$)\$\{([A-Z_][A-Z0-9_]*)(?:(:?[-?])([^}]*))?\}")
 #: Variables the code reads that are alternatives to (or outside of) the compose path.
 NOT_FOR_COMPOSE = {"DATABASE_URL", "DATABASE_OWNER_URL", "DATABASE_REPLICATION_URL", "DATABASE_ADMIN_URL",
+                   "DATABASE_LOADER_URL",
                    "LAKEHOUSE_PGDATA", "LAKEHOUSE_PG_BIN", "LAKEHOUSE_NO_AUTOSTART", "CONN_MAX_AGE", "LOG_LEVEL"}
 
 
@@ -183,6 +184,7 @@ def container_env(database: str) -> dict[str, str]:
         "DATABASE_OWNER_USER": creds["owner"].name, "DATABASE_OWNER_PASSWORD": creds["owner"].password,
         "DATABASE_REPLICATION_USER": creds["replication"].name,
         "DATABASE_REPLICATION_PASSWORD": creds["replication"].password,
+        "DATABASE_LOADER_USER": creds["loader"].name, "DATABASE_LOADER_PASSWORD": creds["loader"].password,
         "PYTHON": sys.executable, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
     })
     if os.environ.get("DATABASE_RESOLVER_ROLE"):
@@ -223,7 +225,7 @@ def test_backup_runs_as_the_replication_role_and_contains_every_tenant(entrypoin
         for slug in slugs:  # two tenants, each inserted inside its own context
             tenant_id = str(uuid.uuid4())
             with conn, conn.cursor() as cursor:
-                cursor.execute(SET_TENANT_SQL, [tenant_id])
+                begin_signed(cursor, tenant_id)
                 cursor.execute(
                     "INSERT INTO tenancy_tenant (id, name, slug, created_at, updated_at, is_active, settings) "
                     "VALUES (%s, %s, %s, now(), now(), true, '{}')", [tenant_id, slug, slug],
