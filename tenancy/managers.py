@@ -17,7 +17,7 @@ from typing import Any
 
 from django.db import models
 
-from tenancy.context import current_tenant_id
+from tenancy.context import active_tenants, current_tenant_id
 
 
 class TenantQuerySet(models.QuerySet):
@@ -37,7 +37,12 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
     tenant_field = "tenant_id"
 
     def get_queryset(self) -> TenantQuerySet:
-        tenant_id = current_tenant_id(self._db or "default")
+        tenant_id = current_tenant_id(self._db or "default", required=self._db is not None)
+        if tenant_id is None:
+            # No alias chosen yet (Django's inserts reach the base manager without one and pass
+            # ``using`` later): the innermost context of any alias, else the usual exception.
+            entries = active_tenants()
+            tenant_id = entries[-1].tenant_id if entries else current_tenant_id("default")
         return super().get_queryset().filter(**{self.tenant_field: tenant_id})
 
 
