@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connections
 
 from seeding import loader as loader_module
 from seeding.copytext import uuid7_bytes
@@ -134,7 +134,7 @@ def test_cleanup_data_deletes_with_delete_never_truncate(seeding_db, replication
         statements.append(sql)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(spy):
+    with connections["loader"].execute_wrapper(spy):  # cleanup runs as the loader role
         call_command("cleanup_data", verbosity=0, batch_size=500)
     assert not any("TRUNCATE" in s.upper() for s in statements)
     deletes = [s for s in statements if "DELETE FROM models_app_event" in s]
@@ -174,7 +174,8 @@ def test_rows_are_written_by_the_app_role_and_checked_by_rls(seeding_db, monkeyp
     monkeypatch.setattr(loader_module.TempTableLoader, "load", spying)
     seed_all(**TINY)
     plan = _spec().plans[0]
-    assert seen and {s[0] for s in seen} == {settings.LAKEHOUSE_ROLES["app"]}
+    # The loader role: subject to RLS like the app role, plus TEMPORARY (which the app lacks).
+    assert seen and {s[0] for s in seen} == {settings.LAKEHOUSE_ROLES["loader"]}
     assert {s[1] for s in seen} == {str(plan.tenant_id)} and not any(s[2] for s in seen)
 
     # A row of another tenant in a batch is refused by the policy's WITH CHECK.
@@ -183,8 +184,9 @@ def test_rows_are_written_by_the_app_role_and_checked_by_rls(seeding_db, monkeyp
     row = f"{uuid7()}\t{other}\t2025-01-01T00:00:00Z\t2025-01-01T00:00:00Z\tx@example.com\tA\tB\t\\N\tt\t{{}}\n"
     batch = Batch("models_app_customer", ("id", "tenant_id", "created_at", "updated_at", "email", "first_name",
                                           "last_name", "phone", "is_active", "metadata"), 1, row.encode())
-    with pytest.raises(Exception, match="row-level security"), tenant_context(plan.tenant_id), \
-            connection.cursor() as cursor:
+    with pytest.raises(Exception, match="row-level security"), \
+            tenant_context(plan.tenant_id, using=loader_module.LOADER_ALIAS), \
+            connections[loader_module.LOADER_ALIAS].cursor() as cursor:
         loader_module.TempTableLoader(cursor).load(batch)
 
 
