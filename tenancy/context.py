@@ -21,8 +21,9 @@ A :class:`~contextvars.ContextVar` mirrors the stack for the ORM layer, so manag
 to run outside a context (threads and asyncio tasks each see their own value). Nesting
 works: leaving an inner context restores the outer tenant (re-signed for the same
 transaction) inside the same transaction; an exception rolls the savepoint back, which
-restores it too. ``async with tenant_context(t):`` does the same from ASGI code, on the
-connection of the thread that runs Django's synchronous ORM calls.
+restores it too. ``async with tenant_context(t):`` does the same from ASGI code: it runs
+the block's synchronous ORM calls (``sync_to_async``) in a thread and on a connection of its
+own, so concurrent tasks never share a transaction.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
 from rls.signing import proof
@@ -60,6 +61,9 @@ class ActiveTenant:
 
 
 _stack: ContextVar[tuple[ActiveTenant, ...]] = ContextVar("lakehouse_tenant_stack", default=())
+#: Open contexts per connection object, whichever stack (task) entered them. A connection
+#: belongs to one thread, so this is only read and written by that thread.
+_open_contexts: dict[int, int] = {}
 
 
 def _coerce(tenant: Any) -> uuid.UUID:
@@ -114,6 +118,7 @@ class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's 
         self._atomic: Any = None
         self._previous: tuple[ActiveTenant, ...] = ()
         self._outermost = False
+        self._threads: Any = None
 
     def _recreate_cm(self) -> tenant_context:
         # A decorated function may recurse or run in several threads: fresh state per call.
@@ -122,6 +127,13 @@ class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's 
     def __enter__(self) -> uuid.UUID:
         connection = connections[self.using]
         outer = _innermost_on(connection, self.using)
+        if outer is None and _open_contexts.get(id(connection), 0):
+            # Another stack (an asyncio task sharing this thread) has a context open on this
+            # connection: entering here would switch *its* transaction to our tenant.
+            raise TenantContextRequired(
+                "Another task's tenant context is open on this database connection; enter each "
+                "task's context with `async with tenant_context(...)` outside a shared thread context."
+            )
         self._outermost = not connection.in_atomic_block
         self._atomic = transaction.atomic(using=self.using)
         self._atomic.__enter__()
@@ -138,12 +150,16 @@ class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's 
             raise
         self._previous = _stack.get()
         _stack.set((*self._previous, ActiveTenant(self.tenant_id, self.using, id(connection), xid, pid)))
+        _open_contexts[id(connection)] = _open_contexts.get(id(connection), 0) + 1
         return self.tenant_id
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
         # set(), not reset(token): ``async with`` enters and leaves in different Context copies.
         _stack.set(self._previous)
         connection = connections[self.using]
+        _open_contexts[id(connection)] -= 1
+        if not _open_contexts[id(connection)]:
+            del _open_contexts[id(connection)]
         try:
             if exc_type is None and not connection.needs_rollback and not self._outermost:
                 outer = _innermost_on(connection, self.using)
@@ -159,12 +175,39 @@ class tenant_context(ContextDecorator):  # noqa: N801 - reads like contextlib's 
         return result
 
     async def __aenter__(self) -> uuid.UUID:
-        # Django runs sync ORM calls of ASGI code in one thread (thread_sensitive): enter there,
-        # so the context's transaction is on the connection those calls use.
-        return await sync_to_async(self.__enter__, thread_sensitive=True)()
+        # Sync ORM calls of async code run in one thread per ThreadSensitiveContext
+        # (thread_sensitive=True). Asyncio tasks of one thread context would share its
+        # connection, so two tasks' contexts would interleave on one transaction: each
+        # ``async with`` gets a thread, hence a connection, of its own (as Django gives each
+        # ASGI request), enters there, and closes that connection when it leaves.
+        # A context nested in this task's own context stays in its thread (same transaction).
+        # Inside an enclosing ThreadSensitiveContext (an ASGI request) asgiref reuses that
+        # thread; two tasks entering contexts there are refused by __enter__ (fail closed).
+        self._threads = ThreadSensitiveContext() if not _stack.get() else None
+        if self._threads is not None:
+            await self._threads.__aenter__()
+        try:
+            return await sync_to_async(self.__enter__, thread_sensitive=True)()
+        except BaseException as exc:
+            if self._threads is not None:
+                await self._threads.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
 
     async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> bool | None:
-        return await sync_to_async(self.__exit__, thread_sensitive=True)(exc_type, exc, tb)
+        owns_thread = self._threads is not None and getattr(self._threads, "token", None) is not None
+
+        def leave() -> bool | None:
+            try:
+                return self.__exit__(exc_type, exc, tb)
+            finally:
+                if owns_thread:  # the thread ends with its context: so does its connection
+                    connections[self.using].close()
+
+        try:
+            return await sync_to_async(leave, thread_sensitive=True)()
+        finally:
+            if self._threads is not None:
+                await self._threads.__aexit__(exc_type, exc, tb)
 
 
 def _innermost_on(connection: Any, using: str) -> ActiveTenant | None:
