@@ -4,6 +4,11 @@ The app role sees only the current tenant's row of ``tenancy_tenant``, and befor
 request has a tenant it sees none. The lookup therefore goes through the SECURITY DEFINER
 function created by ``bootstrap_db`` (:func:`rls.roles.resolver_function_statements`),
 which answers id and is_active for one tenant and nothing else.
+
+A tenant id is not a credential: the policies accept a tenant only with a proof signed with
+``LAKEHOUSE_CONTEXT_KEY`` for the current transaction (:mod:`rls.signing`), so an attacker
+who resolves a slug through injected SQL learns an id and nothing it can use to switch
+tenants (``tests/attacks/test_tenant_switching.py``).
 """
 
 from __future__ import annotations
