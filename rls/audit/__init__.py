@@ -44,6 +44,7 @@ from rls.audit.catalog import (
     declared_tables,
     effective_privileges,
     expected_policies,
+    judge_tenant_predicates,
     read_role_infos,
     rows,
 )
@@ -111,6 +112,8 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     for table, publication in rows(cursor, PUBLICATIONS_SQL):
         if table in tables:
             tables[table].publications.append(publication)
+
+    judge_tenant_predicates(cursor, tables)
 
     role_rows = rows(cursor, ROLES_SQL, {"names": [roles[k] for k in ("owner", "app", "replication", "resolver")]})
     infos = read_role_infos(role_rows, roles)

@@ -44,20 +44,20 @@ def scratch_db(django_db_setup):
 
 
 def test_migrate_to_zero_and_back(scratch_db: str) -> None:
-    _manage(scratch_db, "migrate", "--verbosity", "0")
+    _manage(scratch_db, "migrate", "--database", "owner", "--verbosity", "0")
     assert len(_policies(scratch_db)) == 8
-    _manage(scratch_db, "migrate", "models_app", "zero", "--verbosity", "0")
+    _manage(scratch_db, "migrate", "--database", "owner", "models_app", "zero", "--verbosity", "0")
     assert {t for t, _ in _policies(scratch_db)} == {"tenancy_tenant"}
-    _manage(scratch_db, "migrate", "tenancy", "zero", "--verbosity", "0")
+    _manage(scratch_db, "migrate", "--database", "owner", "tenancy", "zero", "--verbosity", "0")
     assert _policies(scratch_db) == set()
-    _manage(scratch_db, "migrate", "--verbosity", "0")
+    _manage(scratch_db, "migrate", "--database", "owner", "--verbosity", "0")
     assert len(_policies(scratch_db)) == 8
     result = _manage(scratch_db, "makemigrations", "--check", "--dry-run")
     assert "No changes detected" in result.stdout
 
 
 def test_policy_constraint_reverses_on_a_live_table(scratch_db: str) -> None:
-    _manage(scratch_db, "migrate", "--verbosity", "0")
+    _manage(scratch_db, "migrate", "--database", "owner", "--verbosity", "0")
     policy = tenant_policy_of(Customer)
     assert policy is not None
     conn = connect("owner", dbname=scratch_db)

@@ -67,7 +67,7 @@ def migrated_scratch(extra_alias) -> Iterator[tuple[str, str]]:
     ensure_database(name, fresh=True)
     try:
         env = {**os.environ, "DATABASE_NAME": name}
-        subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env,
+        subprocess.run([sys.executable, "manage.py", "migrate", "--database", "owner", "--verbosity", "0"], cwd=ROOT, env=env,
                        check=True, capture_output=True, timeout=300)
         yield name, extra_alias(f"probe_{name}", NAME=name)
     finally:

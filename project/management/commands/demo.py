@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -16,8 +16,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from django.core.management import get_commands
-
         if "seed_all" not in get_commands():
             raise CommandError("the seeding engine is not installed (seeding app missing)")
         call_command("seed_all", scale=options["scale"], seed=options["seed"], clean=True,
