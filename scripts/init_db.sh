@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 
 "$PYTHON" manage.py bootstrap_db                    # admin: roles, database, grants, resolver
-"$PYTHON" manage.py migrate --noinput --verbosity 1 # owner: tables, RLS + FORCE, policies, FKs
+"$PYTHON" manage.py migrate --database owner --noinput -v 1 # owner: tables, RLS + FORCE, policies, FKs
 "$PYTHON" manage.py rls_audit > /dev/null || {      # owner: read-only audit of the live catalog
     "$PYTHON" manage.py rls_audit --json >&2 || true
     echo "init_db: rls_audit found high or critical findings; refusing to continue" >&2
