@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core import checks
 from django.core.management.base import CommandError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, OperationalError, connections, transaction
 
 from rls import conf
 from rls.constraints import tenant_policy_of, tenant_scoped_models
@@ -58,6 +58,8 @@ def runtime_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]
                 for table, (*_, policies) in tables.items() if expected[table] is not None
                 for stored in policies if stored["name"] == expected[table].name  # type: ignore[union-attr]
             }
+    except OperationalError:
+        raise  # the server is unreachable: the command stops with that sentence, not a warning
     except DatabaseError as exc:
         return [checks.Warning(
             f"Could not inspect the database for RLS checks: {exc}".strip(),

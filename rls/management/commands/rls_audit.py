@@ -42,7 +42,8 @@ class Command(BaseCommand):
         try:
             connection = connect(options["role"], dbname=options["database"])
         except psycopg2.Error as exc:
-            raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {str(exc).strip()}. "
+            reason = str(exc).strip().rstrip(".")
+            raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {reason}. "
                                "Start the server and run bootstrap_db first.") from exc
         try:
             report = audit(connection)
