@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from project.bootstrap import BootstrapError, bootstrap
 from project.database import current_database_name
-from project.logs import configure_command_logging
+from project.logs import command_logging
 
 
 class Command(BaseCommand):
@@ -19,10 +19,10 @@ class Command(BaseCommand):
         parser.add_argument("--database-name", help="Database to create (default: DATABASE_NAME / settings).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        configure_command_logging(options["verbosity"], self.stdout)
         name = options["database_name"] or current_database_name()
         try:
-            bootstrap(name)
+            with command_logging(options["verbosity"], self.stdout):
+                bootstrap(name)
         except BootstrapError as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS(
