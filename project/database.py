@@ -199,7 +199,7 @@ def role_url(key: str, dbname: str | None = None) -> str:
     if explicit:
         parts = urlsplit(explicit)
         return parts._replace(path="/" + quote(dbname, safe="")).geturl() if dbname else parts.geturl()
-    address = server_address()
+    address = _external_address() or server_address()  # the environment first: never a stale cache
     name = dbname or database_name()
     if key == "admin":
         return _url(address.admin_user, address.admin_password, address.host, address.port, name)
