@@ -15,4 +15,5 @@ PYTHON=${PYTHON:-python}
     echo "init_db: rls_audit found high or critical findings; refusing to continue" >&2
     exit 1
 }
+"$PYTHON" manage.py check --database default       # app: the runtime connection cannot bypass RLS
 echo "init_db: database ready and rls_audit passed"
