@@ -246,15 +246,19 @@ def unavailable(params: dict[str, Any], exc: BaseException) -> DatabaseUnavailab
     return DatabaseUnavailable(f"Cannot connect to {printable_target(params)} ({reason}): {what}.")
 
 
+def not_started() -> DatabaseUnavailable:
+    """The sentence for a local server that was never started (or lost its port) with autostart off."""
+    return DatabaseUnavailable(f"The local PostgreSQL server in {local_server().root} is not running and "
+                               f"LAKEHOUSE_NO_AUTOSTART is set: {START_HINT}.")
+
+
 def local_connection_params(params: dict[str, Any]) -> dict[str, Any]:
     """Fill host and port of the local server into libpq parameters that have none."""
     if params.get("host") or not uses_local_server():
         return params
     address = server_address()
     if not address.port:
-        raise DatabaseUnavailable(
-            f"The local PostgreSQL server in {local_server().root} is not running and "
-            f"LAKEHOUSE_NO_AUTOSTART is set: {START_HINT}.")
+        raise not_started()
     return {**params, "host": address.host, "port": address.port}
 
 
@@ -269,9 +273,7 @@ def connect(key: str, dbname: str | None = None, **kwargs: Any) -> Any:
     parts = urlsplit(url)
     target = {"user": unquote(parts.username or ""), "host": parts.hostname, "port": parts.port, "dbname": name}
     if uses_local_server() and not parts.port:
-        raise DatabaseUnavailable(
-            f"The local PostgreSQL server in {local_server().root} is not running and "
-            f"LAKEHOUSE_NO_AUTOSTART is set: {START_HINT}.")
+        raise not_started()
     try:
         return psycopg2.connect(url, application_name=f"lakehouse-{key}", **kwargs)
     except psycopg2.OperationalError as exc:
