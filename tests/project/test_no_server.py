@@ -70,14 +70,16 @@ print("imported", sorted(settings.DATABASES))
 def test_importing_the_settings_starts_no_server(tmp_path: Path) -> None:
     """Autostart allowed, no server anywhere: importing, setting up Django and ``check`` touch nothing."""
     pgdata = tmp_path / "pg"
+    pgdata.mkdir()
     result = subprocess.run([sys.executable, "-c", IMPORT_SCRIPT], cwd=BASE_DIR, env=_env(pgdata),
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "imported ['default', 'owner']" in result.stdout
-    assert not pgdata.exists(), "importing the settings initialised or started a server"
+    assert list(pgdata.iterdir()) == [], "importing the settings initialised or started a server"
     status = _manage(_env(pgdata), "dbserver", "status")
     assert status.returncode == 0, status.stderr
-    assert not pgdata.exists(), "dbserver status initialised or started a server"
+    assert "running      False" in status.stdout
+    assert list(pgdata.iterdir()) == [], "dbserver status initialised or started a server"
 
 
 @pytest.fixture
@@ -111,3 +113,29 @@ def test_an_external_server_is_named_by_its_url_without_the_password(tmp_path: P
     # The role it tried first (the app role's URL, or a role URL derived from it), never a password.
     _assert_one_sentence(result, "Cannot connect to postgresql://", f"@127.0.0.1:{port}/somedb")
     assert "s3cret-pw" not in result.stderr
+
+
+CONNECT_SCRIPT = """
+import django
+django.setup()
+from django.db import OperationalError, connections
+try:
+    connections["default"].ensure_connection()
+except OperationalError as exc:  # a fresh cluster has no app role yet: the server answered
+    print("answered:", exc)
+"""
+
+
+def test_the_first_connection_starts_the_local_server(tmp_path: Path) -> None:
+    """The control of the test above: the same probe sees a server once a connection is really opened."""
+    pgdata = tmp_path / "pg"
+    pgdata.mkdir()
+    env = _env(pgdata)
+    try:
+        result = subprocess.run([sys.executable, "-c", CONNECT_SCRIPT], cwd=BASE_DIR, env=env,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert (pgdata / "data" / "PG_VERSION").exists() and (pgdata / "port").exists()
+        assert "password authentication failed" in result.stdout, result.stdout
+    finally:
+        _manage(env, "dbserver", "stop")
