@@ -31,6 +31,11 @@ COMMANDS = [
     ("simulate_activity", "--duration", "1"),
     ("cdc_tail", "--once"),
     ("rls_audit",),
+    ("cdc_check", "--seconds", "1"),
+    ("demo",),
+    ("bootstrap_db",),
+    ("migrate", "--database", "owner"),
+    ("check", "--database", "default"),
 ]
 
 
