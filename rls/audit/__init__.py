@@ -7,7 +7,9 @@ connection; ``manage.py rls_audit`` opens one as the owner role (see that comman
 Everything happens in one transaction that is always rolled back: the only thing the audit
 ever creates is a TEMP probe table on which it lets PostgreSQL deparse the *expected*
 policy, so live and expected expressions are compared in PostgreSQL's own spelling
-(``pg_get_expr``) instead of by fragile text normalisation.
+(``pg_get_expr``) instead of by fragile text normalisation. Whether a condition *is* the
+tenant predicate (``POLICY_WITHOUT_TENANT``, ``POLICY_OR_BYPASS``) is decided by
+:func:`rls.predicate.is_tenant_predicate`, the rule the system check ``rls.E006`` uses too.
 
 Severities: ``critical`` (tenant isolation is broken now), ``high`` (one step from broken,
 or the audit could not verify), ``medium`` (operational or defence-in-depth gap),
