@@ -1,7 +1,7 @@
 """Events: storefront sessions walking the funnel page_view -> ... -> purchase.
 
-Sessions are sized so a tenant gets its planned event volume; a share of them (the §5.4
-funnel conversion) end in a purchase, and each purchase session *is* a real order: same
+Sessions are sized so a tenant gets its planned event volume; a share of them (the funnel
+conversion of docs/REQUIREMENTS.md) end in a purchase, and each purchase session *is* a real order: same
 customer, its last event at the order's ``order_date``, its product views and cart adds the
 order's lines, its ``purchase`` event naming the order. Other sessions stop at an earlier
 step (bounces included), are anonymous or logged in, and only show products already

@@ -14,7 +14,7 @@ from seeding.generators.base import Batch, batches
 from seeding.pools import Pools, pools
 from seeding.world import TenantPlan, WorldSpec
 
-#: Seeding units in the plan's order (§6.1), and the tables each one writes.
+#: Seeding units in dependency order (docs/REQUIREMENTS.md), and the tables each one writes.
 UNITS: dict[str, tuple[str, ...]] = {
     "customers": ("models_app_customer",),
     "products": ("models_app_product",),

@@ -11,7 +11,7 @@ from seeding import seed_report
 
 
 class Command(BaseCommand):
-    help = "Print per-tenant and overall counts, the realism figures of SEED_PLAN §5 and integrity checks."
+    help = "Print per-tenant and overall counts, the realism figures of docs/REQUIREMENTS.md and integrity checks."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
