@@ -133,6 +133,6 @@ def plan_text(planned: dict[str, dict[str, int]]) -> str:
 
 def interrupted(result: CleanupResult) -> str:
     done = sorted(result.deleted)
-    return (f"interrupted: deleted {len(done)} tenant(s) completely ({', '.join(done) or 'none'}, "
-            f"{result.rows:,} rows) and left {len(result.untouched)} untouched "
+    return (f"interrupted: deleted {result.rows:,} rows, {len(done)} tenant(s) completely "
+            f"({', '.join(done) or 'none'}), and left {len(result.untouched)} untouched "
             f"({', '.join(result.untouched) or 'none'}); run the same command again to delete the rest")
