@@ -233,7 +233,7 @@ def test_an_interrupted_seed_leaves_whole_tenants_or_none(seeding_db, replicatio
             assert time.monotonic() < deadline, "the first tenant never committed"
             time.sleep(0.02)
         process.send_signal(how)
-        process.wait(timeout=60)
+        _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -249,6 +249,10 @@ def test_an_interrupted_seed_leaves_whole_tenants_or_none(seeding_db, replicatio
         else:
             assert sum(counts.values()) == 0, (plan.slug, counts)
     assert 1 <= len(present) < len(spec.plans), present
+    if how == signal.SIGINT:  # one sentence naming exactly the complete tenants, no traceback
+        assert "Traceback" not in err, err
+        sentence = err.strip().splitlines()[-1]
+        assert sentence.startswith("CommandError: interrupted:") and f"({', '.join(present)})" in sentence, err
     # A rerun without --clean carries on with the missing tenants and leaves the others alone.
     seed_all(**opts)
     for plan in spec.plans:
