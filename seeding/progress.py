@@ -58,8 +58,9 @@ def _short(table: str) -> str:
 class LogProgress:
     """Log lines: readable in CI logs and pipes, where redrawn bars are noise."""
 
-    def __init__(self, verb: str = "seeding") -> None:
+    def __init__(self, verb: str = "seeding", every: float = LOG_EVERY_SECONDS) -> None:
         self.verb = verb
+        self.every = every
         self._current: dict[str, tuple[str, int, float]] = {}
         self._totals: dict[str, tuple[int, int]] = {}  # slug -> (rows done, rows planned)
         self._last_line: dict[str, float] = {}
@@ -89,7 +90,7 @@ class LogProgress:
             done, total = self._totals.get(slug, (0, 0))
             self._totals[slug] = (done + rows, total)
             now = time.monotonic()
-            if now - self._last_line.get(slug, now) >= LOG_EVERY_SECONDS:
+            if now - self._last_line.get(slug, now) >= self.every:
                 self._last_line[slug] = now
                 share = f" ({(done + rows) / total:.0%})" if total else ""
                 logger.info("  %s: %s, %s rows so far%s", slug, _short(table), f"{done + rows:,}", share)
