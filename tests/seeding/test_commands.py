@@ -199,8 +199,9 @@ def test_cleanup_dry_run_lists_rows_per_tenant_and_table_and_deletes_nothing(see
     text = out.getvalue()
     for plan in _spec(TWO).plans:
         counts = rows_of(replication_conn, str(plan.tenant_id))
-        assert f"{plan.slug}: {sum(counts.values()):,} rows" in text
-        assert re.search(rf"models_app_event\s+{counts['models_app_event']:,}\n", text)
+        line = next(line for line in text.splitlines() if line.startswith(plan.slug + " "))
+        assert re.search(rf"\s{sum(counts.values()):,} rows: ", line), line
+        assert f"event {counts['models_app_event']:,}," in line and "tenant 1" in line
     assert "nothing was deleted" in text
     assert digest(replication_conn) == before
 

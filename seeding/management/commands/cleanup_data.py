@@ -123,12 +123,17 @@ class Command(BaseCommand):
 
 
 def plan_text(planned: dict[str, dict[str, int]]) -> str:
-    """Rows per tenant and table, as cleanup would delete them."""
+    """One line per tenant: its rows in total and per table, as cleanup would delete them."""
+    width = max(len(slug) for slug in planned)
     lines = []
     for slug, tables in planned.items():
-        lines.append(f"{slug}: {sum(tables.values()):,} rows")
-        lines += [f"  {table:<26} {n:>10,}" for table, n in tables.items()]
+        parts = ", ".join(f"{_short(table)} {n:,}" for table, n in tables.items())
+        lines.append(f"{slug:<{width}} {sum(tables.values()):>10,} rows: {parts}")
     return "\n".join(lines)
+
+
+def _short(table: str) -> str:
+    return table.removeprefix("models_app_").removeprefix("tenancy_")
 
 
 def interrupted(result: CleanupResult) -> str:
