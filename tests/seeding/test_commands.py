@@ -278,3 +278,23 @@ def test_ctrl_c_during_cleanup_names_what_was_deleted_and_leaves_whole_tenants(s
             assert all(v.startswith("0:") for v in now.values()), plan.slug
         else:
             assert now == before[plan.slug], plan.slug
+
+
+# --- no server ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [
+    ["seed_all", "--tenants", "1"], ["seed_orders"], ["cleanup_data", "--yes"], ["cleanup_data", "--dry-run"],
+    ["seed_report"], ["bench_seed", "--scale", "small"],
+])
+def test_without_a_server_each_command_says_so_in_one_sentence(tmp_path, command):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
+    env.update(LAKEHOUSE_NO_AUTOSTART="1", LAKEHOUSE_PGDATA=str(tmp_path / "no-server"))
+    done = subprocess.run([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("CommandError: ") and "invalid port" in last, last
+    if command[0] != "bench_seed":  # bench_seed's sentence is bootstrap's: it needs the admin role
+        assert last.startswith("CommandError: PostgreSQL is not reachable (") and "dbserver start" in last, last

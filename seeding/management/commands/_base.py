@@ -6,15 +6,30 @@ summary live here, and the work lives in :mod:`seeding.engine`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg2
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from seeding import options as opts
 from seeding.engine import SeedError, SeedRequest, SeedResult, seed
 from seeding.interrupt import StopSignal, stop_on_sigint
 from seeding.logs import CommandStream, verbosity_logging
 from seeding.progress import for_command
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """An unreachable or lost server as one sentence saying what to do, not a driver traceback."""
+    try:
+        yield
+    except (psycopg2.OperationalError, OperationalError) as exc:
+        lines = str(exc).strip().splitlines()
+        raise CommandError(f"PostgreSQL is not reachable ({lines[0] if lines else type(exc).__name__}): start it "
+                           "with `python manage.py dbserver start`, or check DATABASE_URL / DATABASE_HOST") from None
 
 
 class SeedCommand(BaseCommand):
@@ -33,7 +48,7 @@ class SeedCommand(BaseCommand):
         verbosity = int(options.get("verbosity", 1))
         stream = CommandStream(self.stderr)
         stop = StopSignal()
-        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"):
+        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
             progress = for_command(verbosity, stream)
             try:
                 result = seed(request, progress, stop)

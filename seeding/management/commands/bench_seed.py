@@ -7,11 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from project.bootstrap import BootstrapError
 from seeding import bench
 from seeding import distributions as D
 from seeding import options as opts
 from seeding.interrupt import Stopped, StopSignal, stop_on_sigint
 from seeding.logs import CommandStream, verbosity_logging
+from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
 
 
@@ -35,11 +37,13 @@ class Command(BaseCommand):
         workers, batch_size = opts.workers_from_options(options), opts.batch_size_from_options(options)
         stream = CommandStream(self.stderr)
         stop = StopSignal()
-        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"):
+        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
             progress = for_command(verbosity, stream)
             try:
                 doc = bench.run(spec.scale, seed_value=spec.seed, tenants=spec.tenants, workers=workers,
                                 batch_size=batch_size, progress=progress, stop=stop)
+            except BootstrapError as exc:  # the scratch databases need the admin role
+                raise CommandError(str(exc)) from None
             except Stopped:
                 raise CommandError("benchmark interrupted: no figures; its scratch databases were dropped") from None
             finally:

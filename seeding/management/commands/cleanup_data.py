@@ -32,6 +32,7 @@ from seeding.engine import (
 )
 from seeding.interrupt import StopSignal, stop_on_sigint
 from seeding.logs import CommandStream, verbosity_logging
+from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
 
 
@@ -55,6 +56,10 @@ class Command(BaseCommand):
                             help="do not ask for confirmation (needed when not run on a terminal)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with database_errors():
+            self._handle(options)
+
+    def _handle(self, options: dict[str, Any]) -> None:
         verbosity = int(options.get("verbosity", 1))
         batch = opts.batch_size_from_options(options, DEFAULT_DELETE_BATCH)
         units = self._units(options.get("only"), verbosity)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from seeding import seed_report
+from seeding.management.commands._base import database_errors
 
 
 class Command(BaseCommand):
@@ -18,7 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--tenant", default=None, help="only this tenant (slug)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        doc = seed_report.build(options.get("tenant"))
+        with database_errors():
+            doc = seed_report.build(options.get("tenant"))
         if options.get("tenant") and not doc["tenants"]:
             raise CommandError(f"no tenant with slug {options['tenant']!r}")
         if options.get("json"):
