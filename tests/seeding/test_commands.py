@@ -94,9 +94,10 @@ def _measured_wal(conn, action) -> int:
         return int(cursor.fetchone()[0])
 
 
-def test_the_wal_estimate_is_within_a_factor_of_two_of_the_wal_written(seeding_db, replication_conn):
-    spec = _spec(TWO)
-    written = _measured_wal(replication_conn, lambda: seed_all(**TWO))
+@pytest.mark.parametrize("world", [TWO, {**BUSY, "tenants": 2}])
+def test_the_wal_estimate_is_within_a_factor_of_two_of_the_wal_written(seeding_db, replication_conn, world):
+    spec = _spec(world)
+    written = _measured_wal(replication_conn, lambda: seed_all(**world))
     estimate = estimate_wal_bytes(sum(p.estimated_rows() for p in spec.plans))
     assert 0.5 <= estimate / written <= 2.0, (estimate, written)
 
