@@ -24,7 +24,9 @@ from django.core.management.base import CommandError
 from project.database import connect
 from seeding import seed_report
 from seeding.distributions import Window
-from seeding.engine import batches_for, existing_tenants
+from seeding.engine import SeedRequest, batches_for, existing_tenants, seed
+from seeding.interrupt import StopSignal
+from seeding.management.commands._base import interrupted
 from seeding.wal import estimate_wal_bytes
 from seeding.world import WorldSpec
 from tests.seeding.conftest import START, TABLES, TINY, digest, rows_of, seed_all
@@ -299,3 +301,27 @@ def test_without_a_server_each_command_says_so_in_one_sentence(tmp_path, command
     assert last.startswith("CommandError: ") and "invalid port" in last, last
     if command[0] != "bench_seed":  # bench_seed's sentence is bootstrap's: it needs the admin role
         assert last.startswith("CommandError: PostgreSQL is not reachable (") and "dbserver start" in last, last
+
+
+# --- a stop signal that is already set: nothing starts, and the sentence says so ---------------------------
+
+
+def test_a_stop_before_any_tenant_seeds_nothing_and_says_which_were_not_seeded(seeding_db, replication_conn):
+    stop = StopSignal()
+    stop.set()
+    spec = _spec(TWO)
+    result = seed(SeedRequest(spec=spec, workers=1), stop=stop)
+    assert result.interrupted and not result.seeded and set(result.not_seeded) == {p.slug for p in spec.plans}
+    assert all(v.startswith("0:") for v in digest(replication_conn).values())
+    assert interrupted(result).startswith("interrupted: 0 tenant(s) seeded completely (none) and 2 not seeded")
+
+
+def test_a_stop_while_cleaning_leaves_every_tenant_and_seeds_nothing(seeding_db, replication_conn):
+    seed_all(**TWO)
+    before = digest(replication_conn)
+    stop = StopSignal()
+    stop.set()
+    result = seed(SeedRequest(spec=_spec(TWO), clean=True, workers=1), stop=stop)
+    assert result.cleaned.interrupted and not result.cleaned.deleted and not result.tenants
+    assert digest(replication_conn) == before
+    assert interrupted(result).startswith("interrupted while cleaning: deleted none completely and left ")
