@@ -38,6 +38,7 @@ from project.bootstrap import drop_database, ensure_database, ensure_roles
 from project.database import connect, point_all_aliases_at
 from rls.sql import qn
 from seeding import distributions as D
+from seeding import tables as T
 from seeding.copytext import timestamps
 from seeding.engine import UNIT_ORDER, SeedRequest, batches_for, seed
 from seeding.interrupt import Stopped, StopSignal
@@ -81,10 +82,10 @@ def _spool(spec: WorldSpec, batch_size: int, folder: str) -> dict[int, list[tupl
     files: dict[int, list[tuple[str, tuple[str, ...], str]]] = {}
     for plan in spec.plans:
         entries: list[tuple[str, tuple[str, ...], str]] = []
-        path = os.path.join(folder, f"{plan.index}-tenancy_tenant.copy")
+        path = os.path.join(folder, f"{plan.index}-{T.TENANT}.copy")
         with open(path, "wb") as fh:
             fh.write(_tenant_line(spec, plan))
-        entries.append(("tenancy_tenant", TENANT_COLUMNS, path))
+        entries.append((T.TENANT, TENANT_COLUMNS, path))
         handles: dict[str, Any] = {}
         try:
             for batch in batches_for(spec, plan, UNIT_ORDER[1:], batch_size):
@@ -145,7 +146,7 @@ def run(scale: str, *, seed_value: int = 1, tenants: int = D.DEFAULT_TENANTS, da
         peak = _peak_rss_mb()
         seed_seconds = result.seconds
         seed_tables = result.table_totals()
-        seed_tables["tenancy_tenant"] = (sum(1 for t in result.tenants if t.created), 0.0)
+        seed_tables[T.TENANT] = (sum(1 for t in result.tenants if t.created), 0.0)
         connections.close_all()
         logger.info("spooling the same rows for the reference load (untimed)")
         files = _spool(spec, batch_size, spool)

@@ -54,6 +54,7 @@ import pgtrigger
 from django.db import DatabaseError, connection, connections, transaction
 
 from project.database import connect
+from seeding import tables as T
 from seeding.generators.base import Batch
 from seeding.generators.tenant import UNITS, TenantData
 from seeding.interrupt import Stopped, StopSignal
@@ -86,15 +87,14 @@ DEPENDENTS: dict[str, tuple[str, ...]] = {
 }
 #: Children first: the order cleanup deletes in.
 DELETE_ORDER: tuple[tuple[str, str], ...] = (
-    ("invoices", "models_app_invoice"), ("events", "models_app_event"), ("orders", "models_app_orderitem"),
-    ("orders", "models_app_order"), ("subscriptions", "models_app_subscription"),
-    ("products", "models_app_product"), ("customers", "models_app_customer"),
+    ("invoices", T.INVOICE), ("events", T.EVENT), ("orders", T.ORDER_ITEM), ("orders", T.ORDER),
+    ("subscriptions", T.SUBSCRIPTION), ("products", T.PRODUCT), ("customers", T.CUSTOMER),
 )
-TENANT_TABLE = "tenancy_tenant"
+TENANT_TABLE = T.TENANT
 DEFAULT_BATCH_SIZE = 50_000
 DEFAULT_DELETE_BATCH = 10_000
-EVENT_GUARD = "models_app.Event:append_only"
-TENANT_UPDATED_AT = "tenancy.Tenant:set_updated_at"
+EVENT_GUARD = T.EVENT_GUARD
+TENANT_UPDATED_AT = T.TENANT_UPDATED_AT
 
 
 class SeedError(Exception):

@@ -20,6 +20,8 @@ from typing import IO, Any, Protocol
 
 from tqdm import tqdm
 
+from seeding.tables import short as _short
+
 __all__ = ["BarProgress", "LogProgress", "NullProgress", "Progress", "QueueProgress", "for_command", "relay"]
 
 logger = logging.getLogger(__name__)
@@ -49,10 +51,6 @@ class NullProgress:
 
     def close(self) -> None:
         pass
-
-
-def _short(table: str) -> str:
-    return table.removeprefix("models_app_").removeprefix("tenancy_")
 
 
 class LogProgress:

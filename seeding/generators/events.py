@@ -22,6 +22,7 @@ from seeding.generators.customers import CustomerCore
 from seeding.generators.orders import Orders, _assign_customers
 from seeding.generators.products import Catalog
 from seeding.pools import Pools, copy_escape, json_literal
+from seeding.tables import EVENT as EVENT_TABLE
 from seeding.vocabulary import SEARCH_TERMS
 from seeding.world import TenantPlan, WorldSpec, rng_for
 
@@ -76,7 +77,7 @@ class EventGenerator:
     def batches(self, batch_size: int) -> Iterator[Batch]:
         for j in range(self.chunks):
             cols, n = self._chunk(j)
-            yield from batches("models_app_event", COLUMNS, n, batch_size,
+            yield from batches(EVENT_TABLE, COLUMNS, n, batch_size,
                                lambda lo, hi, cols=cols: [c[lo:hi] for c in cols])
 
     def _sessions(self, rng: np.random.Generator, j: int) -> _Sessions:

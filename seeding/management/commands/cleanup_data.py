@@ -34,6 +34,7 @@ from seeding.interrupt import StopSignal, stop_on_sigint
 from seeding.logs import CommandStream, verbosity_logging
 from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
+from seeding.tables import short as _short
 
 
 class Command(BaseCommand):
@@ -135,10 +136,6 @@ def plan_text(planned: dict[str, dict[str, int]]) -> str:
         parts = ", ".join(f"{_short(table)} {n:,}" for table, n in tables.items())
         lines.append(f"{slug:<{width}} {sum(tables.values()):>10,} rows: {parts}")
     return "\n".join(lines)
-
-
-def _short(table: str) -> str:
-    return table.removeprefix("models_app_").removeprefix("tenancy_")
 
 
 def interrupted(result: CleanupResult) -> str:
