@@ -60,7 +60,7 @@ from seeding.generators.tenant import UNITS, TenantData
 from seeding.interrupt import Stopped, StopSignal
 from seeding.loader import LoadStats, TempTableLoader, prefetch, prepare_session
 from seeding.progress import NullProgress, Progress, QueueProgress, relay
-from seeding.wal import slots_at_risk
+from seeding.wal import estimate_wal_bytes, slots_at_risk
 from seeding.world import TenantPlan, WorldSpec
 from tenancy import tenant_context
 from tenancy.services import create_tenant
@@ -326,6 +326,8 @@ def _jobs(request: SeedRequest, plans: list[TenantPlan], existing: list[Existing
 
 def _warn_about_slots(jobs: list[_Job]) -> None:
     planned = sum(j.plan.estimated_rows() for j in jobs)
+    logger.debug("%d tenant(s) to seed, about %s rows and %s MB of WAL", len(jobs), f"{planned:,}",
+                 f"{estimate_wal_bytes(planned) / 2**20:,.0f}")
     if planned:
         for risk in slots_at_risk(planned):
             logger.warning("warning: %s", risk.sentence())

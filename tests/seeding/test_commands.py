@@ -231,7 +231,7 @@ def test_cleanup_asks_and_a_no_deletes_nothing(seeding_db, replication_conn):
 def test_cleanup_reports_progress_when_piped(seeding_db):
     seed_all(**TINY)
     err = StringIO()
-    call_command("cleanup_data", yes=True, batch_size=500, stdout=StringIO(), stderr=err)
+    call_command("cleanup_data", "--no-input", batch_size=500, stdout=StringIO(), stderr=err)
     slug = _spec(TINY).plans[0].slug
     assert f"{slug}: deleting (~" in err.getvalue() and f"{slug}: deleted " in err.getvalue()
 
