@@ -115,7 +115,7 @@ def export_table(conn, store: Store, fmt: str, info: TableSchema, snapshot_lsn: 
     seq = change_seq(snapshot_lsn, 0)
     schema = info.arrow_schema(META_COLUMNS) if fmt == "parquet" else pa.schema(
         [pa.field(name, pa.string()) for name in (*META_COLUMNS, *info.columns)])
-    block = max(16 << 10, min(8 << 20, max_file_size // 2))
+    block = max(2 << 10, min(8 << 20, max_file_size // 2))  # small files in tests, 8 MB blocks at scale
     read_fd, write_fd = os.pipe()
     failure: list[BaseException] = []
 
