@@ -149,7 +149,8 @@ def export_table(conn, store: Store, fmt: str, info: TableSchema, snapshot_lsn: 
                 for batch in reader:
                     if writer is None:
                         result.files += 1
-                        handle = files.enter_context(store.writer(f"{prefix}/{load_file_name(result.files, fmt)}"))
+                        handle = files.enter_context(
+                            store.writer(f"{prefix}/{load_file_name(result.files, fmt)}", defer_dir_sync=True))
                         writer = (pq.ParquetWriter(handle, schema, **PARQUET_WRITE_OPTIONS) if fmt == "parquet"
                                   else pcsv.CSVWriter(handle, schema,
                                                       write_options=pcsv.WriteOptions(quoting_style="all_valid")))

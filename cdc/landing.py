@@ -36,7 +36,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, Protocol
 
 from cdc.decoding import TOAST_TOKEN
@@ -150,7 +150,8 @@ class Store(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def list(self, prefix: str = "") -> list[str]: ...
     def delete(self, key: str) -> None: ...
-    def writer(self, key: str) -> Any: ...
+    def writer(self, key: str, *, defer_dir_sync: bool = False) -> Any: ...
+    def sync(self) -> None: ...
     def check_writable(self) -> None: ...
 
 
@@ -168,10 +169,11 @@ class FolderStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.description = str(self.root)
+        self._unsynced_dirs: set[Path] = set()
 
     def _path(self, key: str) -> Path:
-        parts = PurePosixPath(key).parts
-        if not parts or any(p in ("", ".", "..") for p in parts) or key.startswith("/"):
+        parts = key.split("/")
+        if any(p in ("", ".", "..") or "\\" in p or "\x00" in p for p in parts):
             raise LandingError(f"bad landing key {key!r}")
         return self.root.joinpath(*parts)
 
@@ -193,12 +195,17 @@ class FolderStore:
             raise LandingError(f"{root} is not writable ({exc.strerror or exc}).") from exc
 
     @contextmanager
-    def writer(self, key: str) -> Iterator[IO[bytes]]:
+    def writer(self, key: str, *, defer_dir_sync: bool = False) -> Iterator[IO[bytes]]:
+        """Write ``key`` whole: the file's data is fsynced before the rename.
+
+        With ``defer_dir_sync`` the folder entries are made durable later, by :meth:`sync`
+        (a full load syncs each folder once, before it records itself as done).
+        """
         final = self._path(key)
         folder = final.parent
         if not folder.exists():
             folder.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(folder.parent)
+            self._sync_dir(folder.parent, defer_dir_sync)
         tmp = folder / f".{final.name}.{os.getpid()}.tmp"
         try:
             with open(tmp, "wb") as handle:
@@ -206,9 +213,21 @@ class FolderStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, final)
-            _fsync_dir(folder)
+            self._sync_dir(folder, defer_dir_sync)
         finally:
             tmp.unlink(missing_ok=True)
+
+    def _sync_dir(self, folder: Path, defer: bool) -> None:
+        if defer:
+            self._unsynced_dirs.add(folder)
+        else:
+            _fsync_dir(folder)
+
+    def sync(self) -> None:
+        """Make every deferred folder entry durable."""
+        for folder in sorted(self._unsynced_dirs, key=lambda p: len(p.parts), reverse=True):
+            _fsync_dir(folder)
+        self._unsynced_dirs.clear()
 
     def put(self, key: str, data: bytes) -> None:
         with self.writer(key) as handle:
@@ -271,12 +290,15 @@ class S3Store:
             raise LandingError(f"Cannot reach S3 for {self.description}: {exc}.") from exc
 
     @contextmanager
-    def writer(self, key: str) -> Iterator[IO[bytes]]:
+    def writer(self, key: str, *, defer_dir_sync: bool = False) -> Iterator[IO[bytes]]:
         with tempfile.TemporaryFile() as handle:
             yield handle
             handle.flush()
             handle.seek(0)
             self.client.upload_fileobj(handle, self.bucket, self._key(key))
+
+    def sync(self) -> None:
+        """Nothing to do: an S3 object exists once its upload completed."""
 
     def put(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)

@@ -112,7 +112,8 @@ def run_full_load(store: Store, slot: str, dbname: str, profile: S3Profile, cata
             log(f"slot {slot} created at {format_lsn(cut.lsn)}; full load of {len(catalog)} tables "
                 f"in snapshot {cut.snapshot}")
             for (schema, table), info in sorted(catalog.items()):
-                progress = Progress(f"full load {schema}.{table}", total=estimate_rows(conn, info) or None,
+                progress = Progress(f"full load {schema}.{table}",
+                                    total=(estimate_rows(conn, info) or None) if verbosity > 0 else None,
                                     verbosity=verbosity, log=log)
                 try:
                     loaded = export_table(conn, store, profile.fmt, info, cut.lsn,
@@ -129,6 +130,7 @@ def run_full_load(store: Store, slot: str, dbname: str, profile: S3Profile, cata
             conn.close()
     finally:
         cut.close()
+    store.sync()  # every LOAD file's folder entry durable before the load says it is done
     seconds = time.monotonic() - started
     rows = sum(t["rows"] for t in tables.values())
     state["full_load"] = {

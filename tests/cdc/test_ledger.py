@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cdc.decoding import UNCHANGED_TOAST
 from cdc.arrowtypes import TableSchema
+from cdc.decoding import UNCHANGED_TOAST
 from cdc.landing import FolderStore
 from cdc.sink import LandingSink, OutRow, read_rows
 from cdc.workload.ledger import Ledger, compare, percentile, read_captured
