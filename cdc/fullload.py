@@ -32,7 +32,15 @@ from cdc.arrowtypes import PARQUET_WRITE_OPTIONS, TableSchema, to_arrow
 from cdc.landing import META_COLUMNS, Store, change_seq, commit_time, load_file_name, table_key
 from cdc.progress import Progress
 from cdc.slots import validate_slot_name
-from cdc.sql import BEGIN_SNAPSHOT_SQL, ESTIMATE_SQL, SESSION_SQL, SET_SNAPSHOT_SQL, copy_table, create_slot_command
+from cdc.sql import (
+    BEGIN_SNAPSHOT_SQL,
+    ESTIMATE_SQL,
+    SESSION_SQL,
+    SET_SNAPSHOT_SQL,
+    copy_table,
+    copy_table_csv,
+    create_slot_command,
+)
 from project.database import connect, role_url
 
 #: DMS's ``MaxFileSize`` default: 1,048,576 KB.
@@ -103,10 +111,82 @@ def _constant(value: str, n: int):
     return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
 
 
+class _RollingCsv:
+    """A file-like sink for ``copy_expert``: PostgreSQL sends one CopyData message per row, so
+    each ``write`` is whole rows; a new LOAD file (with its header) starts past ``max_file_size``."""
+
+    def __init__(self, store: Store, prefix: str, header: bytes, max_file_size: int,
+                 progress: Progress | None) -> None:
+        self.store, self.prefix, self.header, self.max_file_size = store, prefix, header, max_file_size
+        self.progress = progress
+        self.result = TableLoad()
+        self._stack = contextlib.ExitStack()
+        self._handle: Any = None
+        self._size = 0
+        self._rows = 0
+
+    def write(self, data: bytes) -> int:
+        if self._handle is None:
+            self.result.files += 1
+            key = f"{self.prefix}/{load_file_name(self.result.files, 'csv')}"
+            self._handle = self._stack.enter_context(self.store.writer(key, defer_dir_sync=True))
+            self._handle.write(self.header)
+            self._size = len(self.header)
+        self._handle.write(data)
+        self._size += len(data)
+        self._rows += 1
+        if self._size >= self.max_file_size:
+            self.close()
+        elif self._rows >= 50_000:
+            self._count()
+        return len(data)
+
+    def _count(self) -> None:
+        self.result.rows += self._rows
+        if self.progress is not None and self._rows:
+            self.progress.update(self._rows)
+        self._rows = 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._stack.close()  # durable: the next row opens the next number
+            self._handle = None
+            self.result.bytes += self._size
+        self._count()
+
+    def abort(self) -> None:
+        self._stack.__exit__(RuntimeError, RuntimeError("aborted"), None)
+
+
+def export_table_csv(conn, store: Store, info: TableSchema, snapshot_lsn: int, *,
+                     max_file_size: int = DEFAULT_MAX_FILE_SIZE_KB * 1024, progress: Progress | None = None
+                     ) -> TableLoad:
+    """CSV: PostgreSQL's COPY output goes to the LOAD files as it is (no parsing, no re-encoding)."""
+    import csv
+    import io
+
+    header = io.StringIO()
+    csv.writer(header, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow([*META_COLUMNS, *info.columns])
+    sink = _RollingCsv(store, table_key(info.schema, info.table), header.getvalue().encode(), max_file_size,
+                       progress)
+    statement = copy_table_csv(info.schema, info.table, info.columns, info.pg_types, op="I",
+                               stamp=commit_time(dt.datetime.now(dt.UTC)), seq=change_seq(snapshot_lsn, 0))
+    try:
+        with conn.cursor() as cursor:
+            cursor.copy_expert(statement, sink, size=PIPE_BUFFER)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return sink.result
+
+
 def export_table(conn, store: Store, fmt: str, info: TableSchema, snapshot_lsn: int, *,
                  max_file_size: int = DEFAULT_MAX_FILE_SIZE_KB * 1024, progress: Progress | None = None
                  ) -> TableLoad:
     """Stream one table of the snapshot into ``LOAD00000001…`` files; returns counts."""
+    if fmt == "csv":
+        return export_table_csv(conn, store, info, snapshot_lsn, max_file_size=max_file_size, progress=progress)
     import pyarrow as pa
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq

@@ -56,6 +56,23 @@ def copy_table(schema: str, table: str, columns: Sequence[str], pg_types: Sequen
     return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(select)
 
 
+def copy_table_csv(schema: str, table: str, columns: Sequence[str], pg_types: Sequence[str], *, op: str,
+                   stamp: str, seq: str) -> sql.Composed:
+    """The CSV full load in one COPY: meta columns as literals, every non-NULL value quoted, NULL empty.
+
+    ``FORCE_QUOTE *`` is exactly the landing's CSV convention (``CsvNullValue`` = empty unquoted
+    field, ``""`` the empty string), so PostgreSQL's output is written to the LOAD file as it comes.
+    """
+    items = [sql.SQL("{} AS {}").format(sql.Literal(value), sql.Identifier(name))
+             for name, value in zip(("Op", "ts", "seq"), (op, stamp, seq), strict=True)]
+    for name, kind in zip(columns, pg_types, strict=True):
+        ident = sql.Identifier(name)
+        items.append(sql.SQL("{}::text AS {}").format(ident, ident) if kind == "boolean" else ident)
+    select = sql.SQL("SELECT {} FROM {}.{}").format(sql.SQL(", ").join(items), sql.Identifier(schema),
+                                                   sql.Identifier(table))
+    return sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, FORCE_QUOTE *)").format(select)
+
+
 def raw_copy_table(schema: str, table: str) -> sql.Composed:
     """The benchmark's reference: a plain ``COPY table TO STDOUT (FORMAT csv)``."""
     return sql.SQL("COPY {}.{} TO STDOUT (FORMAT csv)").format(sql.Identifier(schema), sql.Identifier(table))
