@@ -111,6 +111,8 @@ class ConsumerStats:
     flushes: int = 0
     lag_seconds: list[float] = field(default_factory=list)
     flushed_lsn: int = 0
+    #: The position confirmed to the server (past flushed_lsn when only unselected changes followed).
+    confirmed_lsn: int = 0
     ended_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -122,7 +124,8 @@ class ConsumerStats:
             "duplicate_rows": self.duplicate_rows, "duplicate_transactions": self.duplicate_transactions,
             "truncates_ignored": self.truncates, "ignored_rows": self.ignored_rows,
             "reconnects": self.reconnects, "files": self.files,
-            "flushes": self.flushes, "flushed_lsn": format_lsn(self.flushed_lsn), "ended_by": self.ended_by,
+            "flushes": self.flushes, "flushed_lsn": format_lsn(self.flushed_lsn),
+            "confirmed_lsn": format_lsn(max(self.confirmed_lsn, self.flushed_lsn)), "ended_by": self.ended_by,
             "lag_p50_seconds": percentile(self.lag_seconds, 50),
             "lag_p95_seconds": percentile(self.lag_seconds, 95),
         }
@@ -276,6 +279,7 @@ class Consumer:
                 if self._due():
                     self._flush(cursor)
                 self._confirm_idle(cursor)
+                self._progress_tick()
                 if target is None and should_stop():
                     if not drain_on_stop:
                         return self._finish(cursor, "stopped")
@@ -365,3 +369,9 @@ class Consumer:
         if self._current is None and not self._ready and wal_end > self._confirmed:
             cursor.send_feedback(flush_lsn=wal_end, force=True)
             self._confirmed = wal_end
+        self.stats.confirmed_lsn = self._confirmed
+
+    def _progress_tick(self) -> None:
+        """While idle too: the bar stays current, and piped output gets its periodic line."""
+        if self._progress is not None:
+            self._progress.update(0, extra=f"{self.stats.files} files, confirmed {format_lsn(self._confirmed)}")

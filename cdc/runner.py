@@ -105,11 +105,13 @@ def report(command: Any, result: TaskResult, as_json: bool) -> None:
     cdc = result.cdc
     load = result.full_load
     head = ""
-    if load.get("rows") is not None:
+    if str(load.get("status", "")).startswith("done (earlier"):
+        head = f"full load done earlier ({load['rows']:,} rows); "
+    elif load.get("rows") is not None:
         head = f"full load {load['rows']:,} rows in {load['files']} files; "
     command.stdout.write(
         f"{head}CDC {cdc['transactions']:,} transactions, {cdc['rows']:,} rows ({cdc['duplicate_rows']:,} "
-        f"duplicates) in {cdc['files']:,} files; confirmed up to {cdc['flushed_lsn']} ({cdc['ended_by']}) "
+        f"duplicates) in {cdc['files']:,} files; confirmed up to {cdc['confirmed_lsn']} ({cdc['ended_by']}) "
         f"-> {result.target}")
     for table, counts in cdc["tables"].items():
         command.stdout.write(f"  {table:<34} " + "  ".join(f"{op} {n:,}" for op, n in sorted(counts.items())))

@@ -138,7 +138,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Server: not reachable ({server['error']})")
         else:
             engine = server["minimum_dms_engine"]
-            self.stdout.write(f"Server: PostgreSQL {server['server_version_num']}; minimum DMS engine "
+            version = server["server_version_num"]
+            self.stdout.write(f"Server: PostgreSQL {version // 10000}.{version % 10000}; minimum DMS engine "
                               f"{engine['version'] or '(not listed)'}" + (f" - {engine['note']}" if engine.get("note")
                                                                           else ""))
             for name, value in sorted(server["settings"].items()):
