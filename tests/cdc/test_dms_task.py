@@ -217,3 +217,44 @@ def test_existing_slot_without_task_state_is_refused(slot: str, tmp_path: Path, 
         run_task(FolderStore(tmp_path), slot, django_db_setup, S3Profile(fmt="csv"), once=True, verbosity=0)
     assert list(tmp_path.iterdir()) == []
     assert sum(s.slot_name == slot for s in list_slots(django_db_setup)) == 1
+
+
+def test_ctrl_c_flushes_confirms_and_the_next_run_continues(committed, task_slot: str, tmp_path: Path,
+                                                            django_db_setup: str) -> None:
+    """``dms_task`` following the stream: SIGINT writes the batch, confirms, prints one summary, exits 0."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from django.conf import settings
+
+    sim = _world(committed, seed=37)
+    command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "dms_task", "--skip-checks",
+               "--target", str(tmp_path), "--slot", task_slot, "--dbname", django_db_setup, "--format", "csv",
+               "--verbosity", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        store = FolderStore(tmp_path)
+        deadline = time.monotonic() + 120
+        while (load_state(store) or {}).get("full_load", {}).get("status") != "done":
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "the full load did not finish"
+            time.sleep(0.2)
+        _activity(sim, 30)  # into the 60 s batch: nothing is written until the stop
+        time.sleep(1.0)
+        assert not [f for f in landing_files(store) if f.kind == "cdc"]
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "(stopped)" in stdout and "CDC " in stdout
+    assert [f for f in landing_files(store) if f.kind == "cdc"]  # the batch was written at the stop
+    again = run_task(store, task_slot, django_db_setup, S3Profile(fmt="csv"), once=True, verbosity=0)
+    assert again.cdc["duplicate_rows"] == 0
+    landed, inserts = replay(store)
+    assert differences(landed, source_state(django_db_setup)) == {}
+    assert [key for key, n in inserts.items() if n != 1] == []
