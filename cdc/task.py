@@ -143,10 +143,18 @@ def run_full_load(store: Store, slot: str, dbname: str, profile: S3Profile, cata
     return state["full_load"]
 
 
-def prepare(store: Store, slot: str, dbname: str, *, full_load: bool) -> dict[str, Any] | None:
+def prepare(store: Store, slot: str, dbname: str, *, full_load: bool, fmt: str) -> dict[str, Any] | None:
     """Check the target against the slot before any work; returns the existing state (or None)."""
     store.check_writable()
     state = load_state(store)
+    if state is not None and state.get("format") not in (None, fmt):
+        raise LandingError(f"{store.description} holds {state.get('format')} files; run with --format "
+                           f"{state.get('format')} (one landing, one format).")
+    if state is not None and state.get("full_load", {}).get("status") != "running" \
+            and not _slot_exists(slot, dbname):
+        raise LandingError(f"Slot {slot!r} of {store.description} no longer exists, so the changes since its "
+                           "last run cannot be streamed (a new slot would leave a gap); land a new full load "
+                           "into a new target.")
     if state is not None and state.get("slot") not in (None, slot):
         raise LandingError(f"{store.description} belongs to slot {state.get('slot')!r}, not {slot!r} "
                            f"(see {STATE_KEY}); use that slot or another target.")
@@ -167,7 +175,7 @@ def run_task(store: Store, slot: str, dbname: str, profile: S3Profile, *, once: 
     from cdc.mapping import table_filter
 
     selected = tables if tables is not None else table_filter()
-    state = prepare(store, slot, dbname, full_load=full_load)
+    state = prepare(store, slot, dbname, full_load=full_load, fmt=profile.fmt)
     conn = replication_sql_connection(dbname)
     try:
         catalog = load_catalog(conn, selected)

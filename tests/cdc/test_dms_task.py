@@ -135,6 +135,13 @@ def test_rerun_continues_without_duplicates_or_gaps(committed, task_slot: str, t
     landed, inserts = replay(store)
     assert differences(landed, source_state(django_db_setup)) == {}
     assert load_state(store)["full_load"]["snapshot_lsn"] == first.full_load["snapshot_lsn"]
+    from cdc.landing import LandingError
+
+    with pytest.raises(LandingError, match="holds csv files"):
+        run_task(store, task_slot, django_db_setup, S3Profile(fmt="parquet"), once=True, verbosity=0)
+    drop_slot(task_slot, django_db_setup)
+    with pytest.raises(LandingError, match="no longer exists"):
+        run_task(store, task_slot, django_db_setup, profile, once=True, verbosity=0)
 
 
 def test_interrupted_full_load_starts_over(committed, task_slot: str, tmp_path: Path,
