@@ -87,12 +87,14 @@ def execute(command: Any, target: str, options: dict[str, Any], *, full_load: bo
     except LandingError as exc:
         raise CommandError(str(exc)) from exc
     except psycopg2.errors.UndefinedObject as exc:
-        raise CommandError(f"Slot {slot!r} does not exist: {str(exc).strip()}") from exc
+        raise CommandError(f"Slot {slot!r} does not exist; run without --no-create or create it first.") from exc
     except psycopg2.errors.DuplicateObject as exc:
         raise CommandError(f"Slot {slot!r} already exists; drop it (cdc_slots --drop {slot}) or use another "
                            "--slot.") from exc
     except psycopg2.OperationalError as exc:
-        raise CommandError(f"Lost the connection to PostgreSQL for good: {str(exc).strip()}") from exc
+        first = (str(exc).strip().splitlines() or ["no message"])[0]
+        raise CommandError(f"PostgreSQL is unreachable as the replication role ({first}); start it with "
+                           "'python manage.py dbserver start' or check DATABASE_URL.") from exc
     except KeyboardInterrupt as exc:
         raise CommandError("Stopped at once by a second signal; nothing unconfirmed is lost (the slot sends "
                            "it again on the next run).") from exc

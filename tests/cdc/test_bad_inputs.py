@@ -134,3 +134,20 @@ def test_lost_slot_is_said_at_once(django_db_setup: str, tmp_path: Path) -> None
             break
         time.sleep(0.2)
     assert restored == previous
+
+
+@pytest.mark.parametrize("command", [["dms_task", "--target"], ["cdc_tail", "--out"]])
+def test_unreachable_server_is_one_sentence(command: list[str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    env = {**os.environ, "LAKEHOUSE_NO_AUTOSTART": "1", "DATABASE_URL": "postgres://nobody:x@127.0.0.1:1/none"}
+    done = subprocess.run([sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *command,
+                           str(tmp_path / "landing"), "--skip-checks"], capture_output=True, text=True, env=env,
+                          timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()]
+    assert "PostgreSQL is unreachable" in done.stderr and "dbserver start" in done.stderr
