@@ -109,6 +109,23 @@ def add_tenant_filter(tree: exp.Expression, tenant_tables: Mapping[str, str], te
     return tree
 
 
+def row_counts_query(tenant_tables: Mapping[str, str]) -> exp.Expression:
+    """Rows per table and tenant: ``table_name, tenant_id, row_count``, one ``UNION ALL`` branch per table.
+
+    Run as the replication role it counts every tenant; as the app role under RLS, only the
+    current tenant's rows.
+    """
+    branches = [
+        exp.select(exp.Literal.string(table).as_("table_name"), exp.column(column).as_("tenant_id"),
+                   exp.Count(this=exp.Star()).as_("row_count")).from_(table).group_by(exp.column(column))
+        for table, column in sorted(tenant_tables.items())
+    ]
+    query = branches[0]
+    for branch in branches[1:]:
+        query = exp.union(query, branch, distinct=False)
+    return query
+
+
 def _is_integer(node: exp.Expression) -> bool:
     return node.type is not None and node.type.this in exp.DataType.INTEGER_TYPES
 
