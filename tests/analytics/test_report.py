@@ -154,3 +154,7 @@ def test_bad_input_is_a_command_error(world_db, tmp_path: Path) -> None:
         call_command("report", "--tenant", "nope", "--out", str(tmp_path / "x.html"))
     with pytest.raises(CommandError, match="does not exist"):
         call_command("report", "--out", str(tmp_path / "missing" / "x.html"))
+    with pytest.raises(CommandError, match="it is a folder"):
+        call_command("report", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="cannot write /proc/r.html"):
+        call_command("report", "--out", "/proc/r.html")
