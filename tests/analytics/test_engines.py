@@ -22,19 +22,39 @@ from analytics.runner import Result, TenantRef, run_as_replication
 from tests.analytics.duck_export import export_tables
 
 
-@pytest.fixture(scope="module")
-def duck(metrics_world, django_db_blocker):
+def _export(django_db_blocker, *, dms: bool):
+    from django.db import connections
+
     from project.database import connect
 
     with django_db_blocker.unblock():
-        from django.db import connections
-
         conn = connect("replication", dbname=connections["default"].settings_dict["NAME"])
         conn.autocommit = True
         try:
-            yield export_tables(conn, sorted({*tenant_tables(), "tenancy_tenant"}))
+            return export_tables(conn, sorted({*tenant_tables(), "tenancy_tenant"}), dms=dms)
         finally:
             conn.close()
+
+
+@pytest.fixture(scope="module")
+def duck(metrics_world, django_db_blocker):
+    """The source tables with their PostgreSQL types."""
+    return _export(django_db_blocker, dms=False)
+
+
+@pytest.fixture(scope="module")
+def duck_dms(metrics_world, django_db_blocker):
+    """The same rows typed as DMS lands them in Parquet (decimal(28,6), timestamps without zone, in UTC)."""
+    return _export(django_db_blocker, dms=True)
+
+
+@pytest.mark.parametrize("name", [d.name for d in all_definitions()])
+def test_duckdb_text_equals_postgres_text_over_dms_types(world_db, replication_conn, duck_dms, name: str) -> None:
+    definition = load_queries()[name]
+    tenants = [TenantRef(tid, slug, slug) for slug, tid in world_db.tenants.items()]
+    expected = collect([definition], tenants, role="replication", conn=replication_conn)
+    mismatches = compare_runs(expected, collect_duckdb(duck_dms, [definition], [t.id for t in tenants]))
+    assert not mismatches, "\n".join(map(str, mismatches[:10]))
 
 
 @pytest.mark.parametrize("name", [d.name for d in all_definitions()])
