@@ -80,9 +80,19 @@ class MetricBench:
         """Rounded as printed, so the verdicts agree with the figure a reader sees."""
         return round(self.app_median_ms / self.reference_median_ms, 3) if self.reference_median_ms else float("inf")
 
+    @property
+    def plans_match(self) -> bool:
+        """Both forms read the same indexes and sequentially scan the same tables.
+
+        The timing-free evidence: with the bound predicate the planner sees the tenant, so the
+        app plan is the reference plan plus the policy's filter; without it, it may not be.
+        """
+        return (self.app_plan.indexes == self.reference_plan.indexes
+                and self.app_plan.seq_scans == self.reference_plan.seq_scans)
+
     def as_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "rows": self.rows, "runs": len(self.app_ms),
+            "name": self.name, "rows": self.rows, "runs": len(self.app_ms), "plans_match": self.plans_match,
             "app_median_ms": round(self.app_median_ms, 3), "reference_median_ms": round(self.reference_median_ms, 3),
             "ratio": self.ratio, "within_target": self.ratio <= TARGET_RATIO,
             "app_plan": asdict(self.app_plan), "reference_plan": asdict(self.reference_plan),
@@ -197,6 +207,7 @@ def summarise(results: Sequence[MetricBench]) -> dict[str, Any]:
         "median_ratio": round(statistics.median(ratios), 3) if ratios else None,
         "geomean_ratio": round(statistics.geometric_mean(ratios), 3) if ratios else None,
         "over_target": [r.name for r in results if r.ratio > TARGET_RATIO],
+        "plans_differ": [r.name for r in results if not r.plans_match],
         "app_total_ms": round(sum(r.app_median_ms for r in results), 2),
         "reference_total_ms": round(sum(r.reference_median_ms for r in results), 2),
     }

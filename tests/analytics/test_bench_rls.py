@@ -34,6 +34,11 @@ def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None
     assert summary["target_ratio"] == TARGET_RATIO
     assert summary["max_ratio"] == max(m["ratio"] for m in document["metrics"])
     assert set(summary["over_target"]) == {m["name"] for m in document["metrics"] if not m["within_target"]}
+    assert set(summary["plans_differ"]) == {m["name"] for m in document["metrics"] if not m["plans_match"]}
+    for metric in document["metrics"]:
+        same = (metric["app_plan"]["indexes"] == metric["reference_plan"]["indexes"]
+                and metric["app_plan"]["seq_scans"] == metric["reference_plan"]["seq_scans"])
+        assert metric["plans_match"] == same
 
 
 def test_the_app_form_carries_the_bound_predicate_unless_policy_only(world_db) -> None:

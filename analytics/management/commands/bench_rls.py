@@ -154,5 +154,6 @@ class Command(BaseCommand):
         summary = document["summary"]
         self.stdout.write(
             f"ratio: max {summary['max_ratio']}, median {summary['median_ratio']}, geomean {summary['geomean_ratio']} "
-            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}"
+            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}; "
+            f"app plan differs from the reference plan: {', '.join(summary['plans_differ']) or 'none'}"
         )
