@@ -199,6 +199,24 @@ def bench_metric(conn, query: MetricDefinition, tenant_id: uuid.UUID, *, repeat:
     )
 
 
+def context_latency(tenant_id: uuid.UUID, *, runs: int = 300, warmup: int = 20) -> dict[str, Any]:
+    """Entry plus exit of ``tenant_context`` (BEGIN, the tenant setting, COMMIT) with nothing inside.
+
+    What every tenant-scoped request pays once; reported so a change of the context (e.g. a
+    signed one) shows its cost next to the metrics' ratios.
+    """
+    timings: list[float] = []
+    for i in range(warmup + runs):
+        start = time.perf_counter()
+        with tenant_context(tenant_id):
+            pass
+        if i >= warmup:
+            timings.append((time.perf_counter() - start) * 1e6)
+    timings.sort()
+    return {"runs": runs, "median_us": round(statistics.median(timings), 1),
+            "p95_us": round(timings[min(len(timings) - 1, int(0.95 * len(timings)))], 1)}
+
+
 def summarise(results: Sequence[MetricBench]) -> dict[str, Any]:
     ratios = [r.ratio for r in results]
     return {
