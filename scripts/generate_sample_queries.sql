@@ -352,11 +352,9 @@ SELECT
   ROUND(AVG(r.orders), 2) AS orders_per_buyer,
   ROUND(
     CAST(AVG(
-      CAST(TRUNCATE(
-        CAST((
-          TO_UNIXTIME(CAST(r.last_at AS TIMESTAMP)) - TO_UNIXTIME(CAST(r.first_at AS TIMESTAMP))
-        ) AS DOUBLE) / 86400
-      ) AS BIGINT)
+      CAST((
+        TO_UNIXTIME(CAST(r.last_at AS TIMESTAMP)) - TO_UNIXTIME(CAST(r.first_at AS TIMESTAMP))
+      ) AS DECIMAL(38, 10)) / 86400
     ) AS DECIMAL(38, 10)),
     1
   ) AS avg_lifespan_days,
@@ -544,11 +542,9 @@ WITH span AS (
   SELECT
     o.tenant_id,
     GREATEST(
-      CAST(TRUNCATE(
-        CAST((
-          TO_UNIXTIME(CAST(MAX(o.order_date) AS TIMESTAMP)) - TO_UNIXTIME(CAST(MIN(o.order_date) AS TIMESTAMP))
-        ) AS DOUBLE) / 86400
-      ) AS BIGINT),
+      CAST((
+        TO_UNIXTIME(CAST(MAX(o.order_date) AS TIMESTAMP)) - TO_UNIXTIME(CAST(MIN(o.order_date) AS TIMESTAMP))
+      ) AS DECIMAL(38, 10)) / 86400,
       1
     ) AS days
   FROM models_app_order AS o
