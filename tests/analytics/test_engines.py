@@ -94,6 +94,25 @@ def test_comparison_catches_a_changed_row(world_db, replication_conn, duck) -> N
     assert "rows expected" in shorter[0].detail
 
 
+def test_compare_with_source_is_empty_when_equal_and_names_a_missing_tenant(world_db, replication_conn, duck,
+                                                                            django_db_blocker) -> None:
+    """lake_verify's one call: equal here; with one tenant's orders gone from the lake, it says which."""
+    from analytics.compare import compare_with_source
+
+    wanted = set(world_db.tenants.values())
+    relevant = [m for m in compare_with_source(duck, replication_conn) if m.tenant_id in wanted]
+    assert relevant == []
+    victim = next(iter(world_db.tenants.values()))
+    lake = duck.cursor()
+    lake.execute("CREATE TEMP TABLE models_app_order AS SELECT * FROM main.models_app_order WHERE tenant_id <> ?",
+                 [str(victim)])
+    try:
+        found = compare_with_source(lake, replication_conn, [load_queries()["average_order_value"]])
+        assert [m.tenant_id for m in found if m.tenant_id in wanted] == [victim]
+    finally:
+        lake.execute("DROP TABLE temp.models_app_order")
+
+
 def test_value_rule() -> None:
     assert values_equal(3, Decimal("3.00")) and not values_equal(3, 4)
     assert values_equal(Decimal("10.25"), Decimal("10.250")) and not values_equal(Decimal("10.25"), Decimal("10.26"))
