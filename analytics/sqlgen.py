@@ -22,7 +22,9 @@ generated here, the one place a reviewer reads to know what changes between engi
     ``approx_percentile``): it becomes the exact interpolation over ``array_sort(array_agg(x))``;
   - ``date - date`` is a number of days in PostgreSQL and DuckDB, an interval in Trino: it
     becomes ``date_diff('day', ...)`` where both sides are typed dates;
-  - ``EXTRACT(isodow ...)`` does not exist in Trino: ``day_of_week(...)``.
+  - ``EXTRACT(isodow ...)`` does not exist in Trino: ``day_of_week(...)``;
+  - ``greatest``/``least`` skip NULLs in PostgreSQL (and DuckDB) but return NULL in Trino:
+    each argument is coalesced with the others.
 """
 
 from __future__ import annotations
@@ -194,6 +196,14 @@ def _trino_repairs(tree: exp.Expression) -> exp.Expression:
             if len(ordered) != 1 or ordered[0].args.get("desc"):
                 raise MetricSQLError("percentile_cont needs exactly one ascending ORDER BY value")
             within.replace(exact_percentile(ordered[0].this, within.this.this))
+    for node in list(tree.find_all(exp.Greatest, exp.Least)):
+        args = [node.this, *node.expressions]
+        if len(args) > 1:
+            # PostgreSQL's greatest/least skip NULLs, Trino's return NULL: coalesce each argument
+            # with the others, so a NULL argument never wins and all-NULL stays NULL.
+            fixed = [exp.Coalesce(this=arg.copy(), expressions=[o.copy() for o in args if o is not arg])
+                     for arg in args]
+            node.replace(type(node)(this=fixed[0], expressions=fixed[1:]))
     for extract in list(tree.find_all(exp.Extract)):
         if extract.this.name.upper() == "ISODOW":
             extract.replace(exp.Anonymous(this="day_of_week", expressions=[extract.expression.copy()]))

@@ -105,6 +105,24 @@ def test_date_minus_date_is_a_day_count_in_every_engine() -> None:
     assert "DATE_DIFF('DAY'" in load_queries()["revenue_growth"].sql("athena", pretty=False)
 
 
+def test_greatest_and_least_skip_nulls_in_athena_as_in_postgres(replication_conn) -> None:
+    """Trino's greatest(1, NULL) is NULL; PostgreSQL's is 1 (subscription_churn's last month depends on it)."""
+    source = ("SELECT greatest(a, b) AS g, least(a, b) AS l, greatest(b, b) AS n "
+              "FROM (VALUES (1, CAST(NULL AS integer)), (3, 2)) AS v(a, b) ORDER BY a")
+    with replication_conn.cursor() as cursor:
+        cursor.execute(source)
+        expected = cursor.fetchall()
+    assert expected == [(1, 1, None), (3, 2, 2)]
+    naive = sqlglot.transpile(source, read="postgres", write="trino")[0]
+    back = duckdb.connect(":memory:").execute(sqlglot.transpile(naive, read="trino", write="duckdb")[0]).fetchall()
+    assert back[0] == (None, None, None), "sqlglot alone keeps Trino's NULL-propagating greatest"
+    repaired = render(parse(source), "athena", pretty=False)
+    assert "COALESCE" in repaired
+    again = duckdb.connect(":memory:").execute(sqlglot.transpile(repaired, read="trino", write="duckdb")[0])
+    assert again.fetchall() == expected
+    assert duckdb.connect(":memory:").execute(render(parse(source), "duckdb")).fetchall() == expected
+
+
 def test_isodow_becomes_day_of_week_in_athena() -> None:
     assert "DAY_OF_WEEK(" in load_queries()["revenue_by_weekday"].sql("athena").upper()
 
