@@ -191,9 +191,6 @@ def mrr_figure(section: Section) -> go.Figure:
 
 FIGURES = {"revenue": revenue_figure, "weekday": weekday_figure, "status": status_figure,
            "funnel": funnel_figure, "cohorts": cohort_figure, "mrr_over_time": mrr_figure}
-#: Kept for callers of the earlier page layout: the overall section has no chart of its own any more
-#: (revenue per tenant per month is the revenue_by_tenant_over_time metric chart of every section).
-OVERALL_CHARTS: tuple[tuple[str, str], ...] = ()
 
 
 def chart_id(section: Section, suffix: str) -> str:
