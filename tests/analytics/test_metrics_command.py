@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from analytics.queries import metric_queries
+from analytics.definitions import metric_queries
 
 
 def run(*args: str) -> str:
@@ -54,6 +54,12 @@ def test_tables_are_readable(world_db) -> None:
 def test_list_names_every_metric() -> None:
     listed = [line.split()[0] for line in run("--list").splitlines()]
     assert listed == list(metric_queries())
+
+
+def test_list_json_is_json() -> None:
+    listed = json.loads(run("--list", "--json"))
+    assert [m["name"] for m in listed] == list(metric_queries())
+    assert all(m["title"] and m["group"] and m["description"] for m in listed)
 
 
 def test_unknown_metric_lists_the_available_ones(world_db) -> None:

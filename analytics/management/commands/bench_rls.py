@@ -14,6 +14,7 @@ from analytics.rls_bench import (
     MAX_REPEAT,
     TARGET_RATIO,
     bench_metric,
+    context_latency,
     largest_tenant,
     summarise,
     tenant_index_names,
@@ -78,6 +79,9 @@ class Command(BaseCommand):
         parser.add_argument("--analyze", action="store_true",
                             help="ANALYZE the tenant tables first, as the owner role (fresh bulk loads have no "
                                  "planner statistics yet, which skews both forms)")
+        parser.add_argument("--policy-only", action="store_true",
+                            help="run the app form without the explicit bound tenant_id predicate (the policy "
+                                 "alone filters; the planner cannot see the tenant): the 'before' figure")
         parser.add_argument("--json", action="store_true", help="print one JSON document")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -114,7 +118,9 @@ class Command(BaseCommand):
                     self.stderr.write(f"timing {query.name}")
                 results.append(bench_metric(conn, query, tenant_id, repeat=options["repeat"],
                                             warmup=options["warmup"], tenant_indexes=indexes,
-                                            min_ms=options["min_ms"]))
+                                            min_ms=options["min_ms"],
+                                            explicit_filter=not options["policy_only"]))
+            latency = context_latency(tenant_id)
         finally:
             conn.close()
 
@@ -123,9 +129,15 @@ class Command(BaseCommand):
             "tenant": slug, "tenant_rows": row_counts, "server_version": server_version,
             "repeat": options["repeat"], "min_ms": options["min_ms"], "warmup": options["warmup"],
             "tables_without_statistics": unanalyzed,
-            "app_form": "unchanged SQL, app role, inside tenant_context (RLS policies filter)",
-            "reference_form": "same SQL + AND x.tenant_id = <uuid> on every scan, replication role (BYPASSRLS)",
+            "app_form": (
+                "app role inside tenant_context (RLS policies filter)"
+                + ("; no explicit tenant predicate" if options["policy_only"]
+                   else " + AND x.tenant_id = %(tenant)s on every tenant-table scan")
+            ),
+            "explicit_filter": not options["policy_only"],
+            "reference_form": "AND x.tenant_id = %(tenant)s on every tenant-table scan, replication role (BYPASSRLS)",
             "summary": summarise(results),
+            "tenant_context": latency,
             "metrics": [r.as_dict() for r in results],
         }
         if options["json"]:
@@ -143,7 +155,10 @@ class Command(BaseCommand):
         self.stdout.write(table(["metric", "rows", "app_ms", "reference_ms", "ratio", "tenant indexes (app plan)",
                                  "seq scans (app plan)"], rows))
         summary = document["summary"]
+        self.stdout.write(f"tenant_context entry + exit: median {latency['median_us']} us, "
+                          f"p95 {latency['p95_us']} us over {latency['runs']} runs")
         self.stdout.write(
             f"ratio: max {summary['max_ratio']}, median {summary['median_ratio']}, geomean {summary['geomean_ratio']} "
-            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}"
+            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}; "
+            f"app plan differs from the reference plan: {', '.join(summary['plans_differ']) or 'none'}"
         )
