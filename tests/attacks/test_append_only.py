@@ -41,11 +41,13 @@ def tamper_with_events(conn, tenant) -> tuple[int, int]:
 
 
 def test_events_stay_append_only_with_pgtrigger_ignore(victims, app_conn) -> None:
+    """Attack: set pgtrigger.ignore for every trigger of events, then UPDATE and DELETE them."""
     with pytest.raises(psycopg2.errors.InsufficientPrivilege, match="permission denied for table models_app_event"):
         tamper_with_events(app_conn, victims.a)
 
 
 def test_rows_cannot_move_tenants_with_pgtrigger_ignore(victims, app_conn) -> None:
+    """Attack: ignore tenant_id_immutable and move tenant A's customers to tenant B."""
     with app_conn.cursor() as cursor:
         begin_signed(cursor, victims.a)
     ignore_every_trigger(app_conn, "models_app_customer")

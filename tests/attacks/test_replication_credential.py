@@ -36,6 +36,7 @@ def physical_connection(dbname: str):
 
 @local_only
 def test_pg_basebackup_with_the_dms_credential_is_refused(django_db_setup, tmp_path: Path) -> None:
+    """Attack: pg_basebackup -U dms_replication (a copy of every database and pg_authid)."""
     server = local_server()
     result = subprocess.run([str(server.bin_dir / "pg_basebackup"), "-d", role_url("replication", django_db_setup),
                              "-D", str(tmp_path / "copy"), "-X", "none", "--no-sync"],
@@ -94,11 +95,13 @@ DJANGO_SECRETS = ["SELECT session_key, session_data FROM django_session",
 
 @pytest.mark.parametrize("statement", DJANGO_SECRETS)
 def test_dms_credential_reads_no_django_table(replication_conn, statement) -> None:
+    """Attack: steal a staff session or password hashes with the read-only DMS credential."""
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         rows(replication_conn, statement)
 
 
 def test_dms_credential_still_reads_every_tenant_table(victims, replication_conn) -> None:
+    """Not an attack: DMS still reads every tenant (what the narrowing must keep)."""
     found = {row[0] for row in rows(replication_conn, "SELECT DISTINCT tenant_id FROM models_app_customer")}
     assert {victims.a, victims.b} <= found
 
@@ -116,6 +119,7 @@ PLANT = "CREATE FUNCTION dms.awsdms_intercept() RETURNS trigger LANGUAGE plpgsql
 
 
 def test_dms_credential_cannot_plant_code_in_schema_dms(replication_conn) -> None:
+    """Attack: CREATE FUNCTION (a trigger function, a view, a type) in schema dms."""
     rows(replication_conn, "CREATE TABLE IF NOT EXISTS dms.awsdms_heartbeat_probe (id int PRIMARY KEY)")
     rows(replication_conn, "DROP TABLE dms.awsdms_heartbeat_probe")  # the heartbeat's needs still work
     for statement in (PLANT, "CREATE VIEW dms.v AS SELECT 1", "CREATE TYPE dms.t AS (a int)"):
@@ -135,6 +139,7 @@ def test_control_without_the_ddl_guard_the_function_is_planted(db_access) -> Non
 
 
 def test_dms_credential_cannot_create_physical_slots_through_sql(replication_conn) -> None:
+    """Attack: pg_create_physical_replication_slot with the DMS credential (WAL of the cluster)."""
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         rows(replication_conn, "SELECT pg_create_physical_replication_slot('atk_sql_physical', false, true)")
 

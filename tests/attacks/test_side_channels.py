@@ -56,6 +56,7 @@ def query_seen_by_a_peer(victim_conn, spy_conn) -> str:
 
 
 def test_peers_of_the_app_role_see_no_query_text(django_db_setup) -> None:
+    """Attack: read another worker's SQL (parameters interpolated) in pg_stat_activity."""
     victim, spy = connect("app"), connect("app")
     try:
         seen = query_seen_by_a_peer(victim, spy)
@@ -105,6 +106,7 @@ SHARED_STORES = [
 
 @pytest.mark.parametrize(("store", "statement"), SHARED_STORES, ids=[s[0] for s in SHARED_STORES])
 def test_shared_stores_outside_rls_are_not_executable(victims, app_conn, store, statement) -> None:
+    """Attack: pass a tenant's data to another session through a large object, NOTIFY or a lock."""
     with pytest.raises(psycopg2.errors.InsufficientPrivilege):
         rows(app_conn, statement, ["a@victim.test"])
     app_conn.rollback()
