@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "seeding",
     "analytics",
     "cdc",
+    "lakehouse",
 ]
 
 MIDDLEWARE = [
