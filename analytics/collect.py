@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from analytics.queries import Query, metric_queries
+from analytics.definitions import MetricDefinition, metric_queries
 from analytics.runner import Result, TenantRef, list_tenants, run_as_replication, run_for_tenant
 
 ROLES = ("app", "replication")
@@ -20,7 +20,8 @@ class SelectionError(LookupError):
     """An unknown metric or tenant name; the message lists the valid ones."""
 
 
-def select_metrics(names: Iterable[str] | None, available: dict[str, Query] | None = None) -> list[Query]:
+def select_metrics(names: Iterable[str] | None,
+                   available: dict[str, MetricDefinition] | None = None) -> list[MetricDefinition]:
     available = metric_queries() if available is None else available
     wanted = list(names or [])
     if not wanted:
@@ -53,12 +54,12 @@ def select_tenants(conn, slugs: Iterable[str] | None) -> list[TenantRef]:
 class MetricRun:
     """One query's result for each selected tenant (keyed by tenant id)."""
 
-    query: Query
+    query: MetricDefinition
     columns: list[str]
     by_tenant: dict[uuid.UUID, Result]
 
 
-def collect(queries: Sequence[Query], tenants: Sequence[TenantRef], *, role: str = "app",
+def collect(queries: Sequence[MetricDefinition], tenants: Sequence[TenantRef], *, role: str = "app",
             conn=None) -> list[MetricRun]:
     """Run each query for each tenant.
 

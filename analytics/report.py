@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
-from analytics.queries import load_queries
+from analytics.definitions import load_queries
 from analytics.report_data import SECTION_QUERIES, WEEKDAYS, Section, build_section, tenant_months
 from analytics.runner import TenantRef, run_as_replication, run_for_tenant
 
@@ -210,6 +210,6 @@ def render_html(sections: Sequence[Section], *, title: str, generated: dt.dateti
         f"<style>{CSS}</style><script type=\"text/javascript\">{get_plotlyjs()}</script></head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>Generated {generated:%Y-%m-%d %H:%M} UTC. {html.escape(note)}</p>"
         f"</header><nav>{nav}</nav>{body}"
-        "<footer>Revenue counts completed orders. Queries: analytics/sql/queries.sql "
+        "<footer>Revenue counts completed orders. Definitions: analytics/metrics/ "
         "(see docs/METRICS_EXAMPLES.md).</footer></body></html>"
     )

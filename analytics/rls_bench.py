@@ -2,10 +2,12 @@
 
 For one tenant, every query runs in two forms, interleaved, in the same process and run:
 
-* **app**: the unchanged SQL as the app role inside ``tenant_context`` (the policies add
-  ``tenant_id = (SELECT current_setting(...)::uuid)`` to every table);
-* **reference**: :meth:`Query.filtered_sql` as the replication role (``BYPASSRLS``), i.e. the
-  same SQL with ``AND x.tenant_id = '<uuid>'`` written into every base-table scan - what a
+* **app**: the metric as the app role inside ``tenant_context`` (the policies add their
+  tenant condition, an initplan, to every table). By default the text also carries the
+  explicit bound ``alias.tenant_id = %(tenant)s`` on every tenant-table scan that the
+  application's runner sends (``explicit_filter=False`` measures the policy alone, the
+  form that misled the planner on the largest tenant);
+* **reference**: the same filtered text as the replication role (``BYPASSRLS``) - what a
   hand-written single-tenant query would be.
 
 Only execution plus fetching is timed (not the ``BEGIN``/``set_config`` of the context).
@@ -25,7 +27,7 @@ from typing import Any
 
 from django.db import connections
 
-from analytics.queries import Query
+from analytics.definitions import TENANT, MetricDefinition
 from tenancy import tenant_context
 
 TARGET_RATIO = 1.10
@@ -119,36 +121,44 @@ def largest_tenant(conn) -> tuple[uuid.UUID, str, int] | None:
     return (uuid.UUID(str(row[0])), row[1], int(row[2])) if row else None
 
 
-def _time_app(query: Query, tenant_id: uuid.UUID) -> tuple[float, int]:
+def app_text(query: MetricDefinition, explicit_filter: bool) -> str:
+    """The app form's text: with the bound tenant predicate (what the runner sends) or without."""
+    return query.sql("postgres", TENANT) if explicit_filter else query.sql("postgres")
+
+
+def _time_app(query: MetricDefinition, tenant_id: uuid.UUID, explicit_filter: bool) -> tuple[float, int]:
+    text = app_text(query, explicit_filter)
     with tenant_context(tenant_id), connections["default"].cursor() as cursor:
         start = time.perf_counter()
-        cursor.execute(query.sql)
+        cursor.execute(text, {"tenant": str(tenant_id)} if explicit_filter else None)
         rows = cursor.fetchall()
         return (time.perf_counter() - start) * 1000, len(rows)
 
 
-def _time_reference(conn, query: Query, tenant_id: uuid.UUID) -> tuple[float, int]:
+def _time_reference(conn, query: MetricDefinition, tenant_id: uuid.UUID) -> tuple[float, int]:
+    text = query.sql("postgres", TENANT)
     with conn.cursor() as cursor:
         start = time.perf_counter()
-        cursor.execute(query.filtered_sql(), {"tenant": str(tenant_id)})
+        cursor.execute(text, {"tenant": str(tenant_id)})
         rows = cursor.fetchall()
         return (time.perf_counter() - start) * 1000, len(rows)
 
 
-def _explain_app(query: Query, tenant_id: uuid.UUID) -> Any:
+def _explain_app(query: MetricDefinition, tenant_id: uuid.UUID, explicit_filter: bool) -> Any:
     with tenant_context(tenant_id), connections["default"].cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + query.sql)
+        cursor.execute("EXPLAIN (FORMAT JSON) " + app_text(query, explicit_filter),
+                       {"tenant": str(tenant_id)} if explicit_filter else None)
         return cursor.fetchone()[0]
 
 
-def _explain_reference(conn, query: Query, tenant_id: uuid.UUID) -> Any:
+def _explain_reference(conn, query: MetricDefinition, tenant_id: uuid.UUID) -> Any:
     with conn.cursor() as cursor:
-        cursor.execute("EXPLAIN (FORMAT JSON) " + query.filtered_sql(), {"tenant": str(tenant_id)})
+        cursor.execute("EXPLAIN (FORMAT JSON) " + query.sql("postgres", TENANT), {"tenant": str(tenant_id)})
         return cursor.fetchone()[0]
 
 
-def bench_metric(conn, query: Query, tenant_id: uuid.UUID, *, repeat: int, warmup: int,
-                 tenant_indexes: set[str], min_ms: float = 0.0) -> MetricBench:
+def bench_metric(conn, query: MetricDefinition, tenant_id: uuid.UUID, *, repeat: int, warmup: int,
+                 tenant_indexes: set[str], min_ms: float = 0.0, explicit_filter: bool = True) -> MetricBench:
     """Interleave the two forms (alternating which goes first) and keep every timing.
 
     At least ``repeat`` timed runs of each form, more (up to ``MAX_REPEAT``) until each
@@ -162,7 +172,7 @@ def bench_metric(conn, query: Query, tenant_id: uuid.UUID, *, repeat: int, warmu
         order = ("app", "reference") if i % 2 == 0 else ("reference", "app")
         for form in order:
             if form == "app":
-                elapsed, app_rows = _time_app(query, tenant_id)
+                elapsed, app_rows = _time_app(query, tenant_id, explicit_filter)
                 if i >= warmup:
                     app_ms.append(elapsed)
             else:
@@ -174,7 +184,7 @@ def bench_metric(conn, query: Query, tenant_id: uuid.UUID, *, repeat: int, warmu
         raise AssertionError(f"{query.name}: app role returned {app_rows} rows, reference {reference_rows}")
     return MetricBench(
         name=query.name, rows=app_rows, app_ms=app_ms, reference_ms=reference_ms,
-        app_plan=evidence(_explain_app(query, tenant_id), tenant_indexes),
+        app_plan=evidence(_explain_app(query, tenant_id, explicit_filter), tenant_indexes),
         reference_plan=evidence(_explain_reference(conn, query, tenant_id), tenant_indexes),
     )
 

@@ -3,11 +3,13 @@
 Two ways, on purpose, and nothing in between:
 
 * :func:`run_for_tenant` uses Django's ``default`` connection (the app role) inside
-  ``tenant_context``: row-level security alone restricts the result to that tenant.
+  ``tenant_context``. Row-level security is the boundary; the text also carries an explicit
+  bound ``tenant_id = %(tenant)s`` on every tenant-table scan (derived from the definition's
+  syntax tree), because the policy's initplan hides the tenant from the planner, which then
+  misestimates the largest tenant's scans. A wrong id there returns nothing, never more.
 * :func:`run_as_replication` uses a psycopg2 connection as the replication role
   (``BYPASSRLS``, read-only): every tenant's rows, grouped by ``tenant_id``; with
-  ``tenant_id=`` it runs :meth:`Query.filtered_sql` (the explicit-filter reference of the
-  RLS-tax benchmark).
+  ``tenant_id=`` the same filtered text as the app role (the RLS-tax benchmark's reference).
 
 Tenants are listed through the replication role: the app role can only see the tenant of
 its current context, so it cannot enumerate them (by design).
@@ -21,7 +23,7 @@ from typing import Any
 
 from django.db import connections
 
-from analytics.queries import Query
+from analytics.definitions import TENANT, MetricDefinition
 from tenancy import tenant_context
 
 
@@ -52,7 +54,7 @@ def _as_uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _normalise(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+def normalise_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     # psycopg2 returns uuid columns as str unless an adapter is registered (Django registers
     # one, plain connections may not): make both paths return uuid.UUID.
     return [(_as_uuid(row[0]), *row[1:]) for row in rows]
@@ -74,20 +76,20 @@ def list_tenants(conn) -> list[TenantRef]:
         return [TenantRef(_as_uuid(r[0]), r[1], r[2], r[3]) for r in cursor.fetchall()]
 
 
-def run_for_tenant(query: Query, tenant_id: uuid.UUID, *, using: str = "default") -> Result:
+def run_for_tenant(query: MetricDefinition, tenant_id: uuid.UUID, *, using: str = "default") -> Result:
     """``query`` as the app role inside ``tenant_context(tenant_id)``: RLS restricts it."""
     with tenant_context(tenant_id, using=using), connections[using].cursor() as cursor:
-        cursor.execute(query.sql)
+        cursor.execute(query.sql("postgres", TENANT), {"tenant": str(tenant_id)})
         columns = [c[0] for c in cursor.description]
-        return Result(columns, _normalise(cursor.fetchall()))
+        return Result(columns, normalise_rows(cursor.fetchall()))
 
 
-def run_as_replication(conn, query: Query, *, tenant_id: uuid.UUID | None = None) -> Result:
+def run_as_replication(conn, query: MetricDefinition, *, tenant_id: uuid.UUID | None = None) -> Result:
     """``query`` as the replication role: all tenants, or one through the explicit filter."""
     with conn.cursor() as cursor:
         if tenant_id is None:
-            cursor.execute(query.sql)
+            cursor.execute(query.sql("postgres"))
         else:
-            cursor.execute(query.filtered_sql(), {"tenant": str(tenant_id)})
+            cursor.execute(query.sql("postgres", TENANT), {"tenant": str(tenant_id)})
         columns = [c[0] for c in cursor.description]
-        return Result(columns, _normalise(cursor.fetchall()))
+        return Result(columns, normalise_rows(cursor.fetchall()))

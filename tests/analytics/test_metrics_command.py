@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from analytics.queries import metric_queries
+from analytics.definitions import metric_queries
 
 
 def run(*args: str) -> str:

@@ -1,15 +1,25 @@
-"""The query file's contract: twenty metrics, each runnable unchanged as a tenant and across tenants."""
+"""The definitions' contract: twenty metrics, each runnable as a tenant and across tenants."""
 
 from __future__ import annotations
 
-import re
-from collections import Counter
+from pathlib import Path
 
 import pytest
+import sqlglot
 from django.db import connection
+from sqlglot import exp
 
-from analytics.queries import QueryFileError, chart_queries, load_queries, metric_queries, parse_queries
+from analytics.definitions import (
+    TENANT,
+    CatalogError,
+    all_definitions,
+    chart_queries,
+    load_queries,
+    metric_queries,
+    tenant_tables,
+)
 from analytics.runner import run_as_replication, run_for_tenant
+from analytics.sqlgen import MetricSQLError, add_tenant_filter, parse, tenant_scans
 
 #: Seed plan §9, in its order: the names are part of the interface (docs, --metric, JSON keys).
 SECTION_9 = [
@@ -19,7 +29,6 @@ SECTION_9 = [
     "conversion_funnel", "session_duration_trends", "cart_abandonment", "engagement_score",
     "mrr", "subscription_churn", "plan_distribution", "payment_success_rate",
 ]
-TABLE_REF = re.compile(r"\b(?:FROM|JOIN)\s+(models_app_\w+|tenancy_tenant)\s+AS\s+(\w+)", re.IGNORECASE)
 
 
 def test_the_twenty_metrics_of_section_9_are_there_in_order() -> None:
@@ -28,35 +37,93 @@ def test_the_twenty_metrics_of_section_9_are_there_in_order() -> None:
 
 
 @pytest.mark.parametrize("name", list(load_queries()))
-def test_every_table_scan_carries_a_tenant_marker_and_no_query_filters_by_tenant(name: str) -> None:
-    query = load_queries()[name]
-    scanned = Counter(alias for _table, alias in TABLE_REF.findall(query.sql))
-    assert scanned, f"{name} reads no table"
-    assert Counter(query.tenant_aliases) == scanned, "one /*@tenant alias*/ marker per base-table scan"
-    # Tenant scoping is RLS's job (app role) or the caller's (replication role), never the query's.
-    assert not re.search(r"tenant_id\s*=\s*'", query.sql)
-    assert "current_setting" not in query.sql
-    assert re.match(r"\s*(WITH\b.*?\)\s*)?SELECT\s+\w+\.?tenant_id\b|\s*WITH\b", query.sql, re.S)
+def test_every_tenant_scan_gets_the_filter_and_no_definition_filters_by_tenant(name: str) -> None:
+    definition = load_queries()[name]
+    scans = tenant_scans(definition.tree, tenant_tables())
+    assert scans, f"{name} reads no tenant table"
+    # Tenant scoping is RLS's job (app role) or the filter's (replication role), never the definition's.
+    assert "tenant_id = '" not in definition.source and "current_setting" not in definition.source
+    assert definition.tree.find(exp.Placeholder) is None
+    filtered = parse(definition.sql("postgres", TENANT), name=name)
+    conditions = [eq for eq in filtered.find_all(exp.EQ) if isinstance(eq.expression, exp.Placeholder)]
+    assert sorted(eq.this.table for eq in conditions) == sorted(t.alias_or_name for t in scans)
+    assert all(eq.this.name == "tenant_id" for eq in conditions)
+    assert definition.tree.selects[0].alias_or_name == "tenant_id", "tenant_id comes first"
 
 
-def test_parser_rejects_broken_blocks() -> None:
-    with pytest.raises(QueryFileError, match="duplicate"):
-        parse_queries("-- name: a\nSELECT 1\n-- name: a\nSELECT 2\n")
-    with pytest.raises(QueryFileError, match="percent"):
-        parse_queries("-- name: a\nSELECT 'x' LIKE 'y%'\n")
-    with pytest.raises(QueryFileError, match="no SQL"):
-        parse_queries("-- name: a\n-- title: A\n\n-- name: b\nSELECT 1\n")
-    with pytest.raises(QueryFileError, match="kind"):
-        parse_queries("-- name: a\n-- kind: gauge\nSELECT 1\n")
+def test_filter_goes_into_where_for_from_and_into_on_for_joins() -> None:
+    tree = parse("SELECT o.tenant_id FROM models_app_order AS o "
+                 "LEFT JOIN models_app_orderitem AS oi ON oi.order_id = o.id WHERE o.status = 'x'")
+    text = add_tenant_filter(tree, tenant_tables(), TENANT).sql("postgres")
+    assert "ON oi.order_id = o.id AND oi.tenant_id = %(tenant)s" in text
+    assert "WHERE o.status = 'x' AND o.tenant_id = %(tenant)s" in text
+    literal = add_tenant_filter(tree, tenant_tables(), "00000000-0000-0000-0000-00000000000a").sql("duckdb")
+    assert "o.tenant_id = '00000000-0000-0000-0000-00000000000a'" in literal
+    with pytest.raises(ValueError):
+        add_tenant_filter(tree, tenant_tables(), "not-a-uuid")
+    full = parse("SELECT a.tenant_id FROM models_app_order AS a FULL JOIN models_app_invoice AS i ON i.id = a.id")
+    with pytest.raises(MetricSQLError, match="FULL"):
+        add_tenant_filter(full, tenant_tables(), TENANT)
+
+
+def test_tenant_tables_are_the_rls_registry() -> None:
+    tables = tenant_tables()
+    assert {"models_app_order", "models_app_event", "models_app_invoice"} <= set(tables)
+    assert tables["models_app_order"] == "tenant_id" and tables.get("tenancy_tenant", "id") == "id"
+    tree = parse("SELECT t.id AS tenant_id FROM tenancy_tenant AS t")
+    assert "t.id = %(tenant)s" in add_tenant_filter(tree, tables, TENANT).sql("postgres")
+
+
+def _catalog(tmp_path: Path, entries: str, files: dict[str, str]) -> Path:
+    (tmp_path / "catalog.toml").write_text(entries, encoding="utf-8")
+    for name, text in files.items():
+        (tmp_path / f"{name}.sql").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+ENTRY = '[[metric]]\nname = "{name}"\ntitle = "T"\ngroup = "g"\nkind = "{kind}"\ndescription = "d"\n'
+
+
+def test_catalog_rejects_broken_definitions(tmp_path: Path) -> None:
+    ok = "SELECT o.tenant_id FROM models_app_order AS o"
+    cases = [
+        (ENTRY.format(name="a", kind="metric") * 2, {"a": ok}, "duplicate"),
+        (ENTRY.format(name="a", kind="metric"), {"a": "SELECT 'x' LIKE 'y%'"}, "percent"),
+        (ENTRY.format(name="a", kind="metric"), {}, "no file"),
+        (ENTRY.format(name="a", kind="gauge"), {"a": ok}, "kind"),
+        (ENTRY.format(name="a", kind="metric"), {"a": ok, "b": ok}, "without a catalog entry"),
+        (ENTRY.format(name="a", kind="metric"), {"a": ok + "; SELECT 1"}, "one statement"),
+    ]
+    for i, (entries, files, message) in enumerate(cases):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        with pytest.raises(CatalogError, match=message):
+            all_definitions(_catalog(folder, entries, files))
+    (tmp_path / "good").mkdir()
+    good = _catalog(tmp_path / "good", ENTRY.format(name="a", kind="metric"), {"a": ok})
+    assert [d.name for d in all_definitions(good)] == ["a"]
 
 
 def test_filtered_variant_only_adds_tenant_conditions() -> None:
-    query = load_queries()["category_performance"]
-    filtered = query.filtered_sql()
+    definition = load_queries()["category_performance"]
+    filtered = definition.sql("postgres", TENANT)
     assert filtered.count("%(tenant)s") == 3
     for alias in ("oi", "o", "p"):
-        assert f"AND {alias}.tenant_id = %(tenant)s" in filtered
-    assert re.sub(r"AND \w+\.tenant_id = %\(tenant\)s", "", filtered) == re.sub(r"/\*@tenant \w+\*/", "", query.sql)
+        assert f"{alias}.tenant_id = %(tenant)s" in filtered
+    tree = parse(filtered)
+    for eq in list(tree.find_all(exp.EQ)):
+        if isinstance(eq.expression, exp.Placeholder):
+            parent = eq.parent
+            assert isinstance(parent, exp.And)
+            parent.replace(parent.left if parent.right is eq else parent.right)
+
+    def flat(node: exp.Expression) -> str:  # (a AND b) AND c reads as a AND b AND c
+        for paren in list(node.find_all(exp.Paren)):
+            if isinstance(paren.this, exp.And):
+                paren.replace(paren.this)
+        return node.sql("postgres")
+
+    assert flat(tree) == flat(sqlglot.parse_one(definition.sql("postgres"), read="postgres"))
 
 
 @pytest.mark.rls
@@ -85,7 +152,11 @@ def test_per_tenant_rows_equal_the_replication_rows_of_that_tenant(world_db, rep
 @pytest.mark.rls
 def test_outside_a_tenant_context_every_query_returns_nothing(world_db) -> None:
     """Fail closed: the app role without a tenant sees no rows, it does not see everything."""
+    some_tenant = str(next(iter(world_db.tenants.values())))
     for query in load_queries().values():
         with connection.cursor() as cursor:
-            cursor.execute(query.sql)
+            cursor.execute(query.sql("postgres"))
+            assert cursor.fetchall() == [], query.name
+            # The explicit predicate is no key: naming a tenant without its context shows nothing either.
+            cursor.execute(query.sql("postgres", TENANT), {"tenant": some_tenant})
             assert cursor.fetchall() == [], query.name

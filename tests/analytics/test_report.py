@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from analytics.queries import load_queries
+from analytics.definitions import load_queries
 from analytics.report import CHARTS, OVERALL_CHARTS, tenant_sections
 from analytics.runner import TenantRef, run_for_tenant
 from tests.analytics.browser import chromium, dump_dom, rendered_charts

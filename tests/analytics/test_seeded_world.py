@@ -22,7 +22,7 @@ from django.core.management import call_command, get_commands
 from django.db import connections
 from django.db.models import Sum
 
-from analytics.queries import load_queries
+from analytics.definitions import load_queries
 from analytics.runner import replication_connection, run_as_replication, run_for_tenant
 from tests.support import purge_tenants
 

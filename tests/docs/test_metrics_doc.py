@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from analytics.queries import load_queries, metric_queries
+from analytics.definitions import load_queries, metric_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 

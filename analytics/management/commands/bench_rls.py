@@ -78,6 +78,9 @@ class Command(BaseCommand):
         parser.add_argument("--analyze", action="store_true",
                             help="ANALYZE the tenant tables first, as the owner role (fresh bulk loads have no "
                                  "planner statistics yet, which skews both forms)")
+        parser.add_argument("--policy-only", action="store_true",
+                            help="run the app form without the explicit bound tenant_id predicate (the policy "
+                                 "alone filters; the planner cannot see the tenant): the 'before' figure")
         parser.add_argument("--json", action="store_true", help="print one JSON document")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -114,7 +117,8 @@ class Command(BaseCommand):
                     self.stderr.write(f"timing {query.name}")
                 results.append(bench_metric(conn, query, tenant_id, repeat=options["repeat"],
                                             warmup=options["warmup"], tenant_indexes=indexes,
-                                            min_ms=options["min_ms"]))
+                                            min_ms=options["min_ms"],
+                                            explicit_filter=not options["policy_only"]))
         finally:
             conn.close()
 
@@ -123,8 +127,13 @@ class Command(BaseCommand):
             "tenant": slug, "tenant_rows": row_counts, "server_version": server_version,
             "repeat": options["repeat"], "min_ms": options["min_ms"], "warmup": options["warmup"],
             "tables_without_statistics": unanalyzed,
-            "app_form": "unchanged SQL, app role, inside tenant_context (RLS policies filter)",
-            "reference_form": "same SQL + AND x.tenant_id = <uuid> on every scan, replication role (BYPASSRLS)",
+            "app_form": (
+                "app role inside tenant_context (RLS policies filter)"
+                + ("; no explicit tenant predicate" if options["policy_only"]
+                   else " + AND x.tenant_id = %(tenant)s on every tenant-table scan")
+            ),
+            "explicit_filter": not options["policy_only"],
+            "reference_form": "AND x.tenant_id = %(tenant)s on every tenant-table scan, replication role (BYPASSRLS)",
             "summary": summarise(results),
             "metrics": [r.as_dict() for r in results],
         }

@@ -8,14 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from analytics.collect import ROLES, SelectionError, collect, select_metrics, select_tenants
+from analytics.definitions import metric_queries
 from analytics.formatting import json_rows, table
-from analytics.queries import metric_queries
 from analytics.runner import replication_connection
 
 
 class Command(BaseCommand):
     help = (
-        "Run the analytics metrics of analytics/sql/queries.sql. By default each tenant's "
+        "Run the analytics metrics defined in analytics/metrics/. By default each tenant's "
         "numbers are computed as the app role inside its tenant context (row-level security does the "
         "filtering); --role replication runs each query once across all tenants as the DMS replication "
         "role instead. Tenants are listed through the replication role."

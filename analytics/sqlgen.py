@@ -1,0 +1,131 @@
+"""Derive every engine's SQL text from one canonical definition, through sqlglot's syntax tree.
+
+The metric files are written once, in PostgreSQL syntax. Everything an engine runs is
+generated here, the one place a reviewer reads to know what changes between engines:
+
+* :func:`add_tenant_filter` adds ``AND alias.tenant_id = <tenant>`` on every scan of a
+  tenant table (in the ``WHERE`` of the scan's ``SELECT`` for the ``FROM`` table, in the
+  ``ON`` of its join for a joined one, so an outer join keeps its meaning). The PostgreSQL
+  runners use it with a bound parameter: under RLS it gives the planner the tenant the
+  policy's initplan hides (the policy stays the boundary); as the replication role it is the
+  only filter.
+* :func:`render` transpiles to ``postgres``, ``duckdb`` or ``athena`` (Trino) and repairs the
+  dialect traps sqlglot cannot know about without types: PostgreSQL and Trino truncate an
+  integer divided by an integer, DuckDB's ``/`` does not (so a division whose two sides are
+  integers becomes an explicit integer division), and an unsized ``numeric`` is
+  ``DECIMAL(18,3)`` in DuckDB but ``DECIMAL(38,0)`` in Trino (so it is sized explicitly).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
+
+#: The engines, by the name users type, and sqlglot's dialect for each.
+DIALECTS: dict[str, str] = {"postgres": "postgres", "duckdb": "duckdb", "athena": "trino"}
+#: Canonical dialect of the metric files.
+SOURCE_DIALECT = "postgres"
+#: The bound parameter of the PostgreSQL filtered text (pyformat, as psycopg2 and Django expect).
+TENANT_PARAM = "tenant"
+#: What an unsized ``numeric`` cast becomes everywhere (enough digits for every ratio we round).
+DECIMAL_TYPE = exp.DataType.build("DECIMAL(38, 10)")
+
+
+class TenantParameter:
+    """Marker for ``tenant_filter=``: a bound ``%(tenant)s`` parameter instead of a literal id."""
+
+    def __repr__(self) -> str:
+        return "TENANT"
+
+
+#: Pass as ``tenant_filter`` to get a parameterised text (PostgreSQL: ``%(tenant)s``).
+TENANT = TenantParameter()
+
+
+class MetricSQLError(ValueError):
+    """A definition breaks a rule of the canonical SQL (reported with the metric's name)."""
+
+
+def parse(text: str, *, name: str = "<sql>") -> exp.Expression:
+    """The canonical text as a syntax tree (one statement)."""
+    try:
+        statements = [s for s in sqlglot.parse(text, read=SOURCE_DIALECT) if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise MetricSQLError(f"{name}: {exc}") from exc
+    if len(statements) != 1:
+        raise MetricSQLError(f"{name}: one statement per definition, found {len(statements)}")
+    return statements[0]
+
+
+def tenant_scans(tree: exp.Expression, tenant_tables: Mapping[str, str]) -> list[exp.Table]:
+    """Every scan of a tenant table (CTE names are not tables)."""
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    return [t for t in tree.find_all(exp.Table) if t.name in tenant_tables and t.name not in ctes]
+
+
+def _condition(table: exp.Table, column: str, tenant: object) -> exp.Expression:
+    if isinstance(tenant, TenantParameter):
+        value: exp.Expression = exp.Placeholder(this=TENANT_PARAM)
+    else:
+        value = exp.Literal.string(str(uuid.UUID(str(tenant))))
+    return exp.EQ(this=exp.column(column, table=table.alias_or_name), expression=value)
+
+
+def add_tenant_filter(tree: exp.Expression, tenant_tables: Mapping[str, str], tenant: object) -> exp.Expression:
+    """A copy of ``tree`` with ``alias.<tenant column> = <tenant>`` on every tenant-table scan.
+
+    ``tenant_tables`` maps each tenant table to its tenant column (``tenant_id``; ``id`` for
+    ``tenancy_tenant`` itself).
+    """
+    tree = tree.copy()
+    for table in tenant_scans(tree, tenant_tables):
+        condition = _condition(table, tenant_tables[table.name], tenant)
+        parent = table.parent
+        if isinstance(parent, exp.Join):
+            if parent.side == "FULL" or parent.args.get("using"):
+                raise MetricSQLError(f"{table.name}: a tenant table in a FULL or USING join cannot be filtered")
+            on = parent.args.get("on")
+            parent.set("on", exp.and_(on, condition) if on is not None else condition)
+            continue
+        select = table.find_ancestor(exp.Select)
+        if select is None or not isinstance(parent, exp.From):
+            raise MetricSQLError(f"{table.name}: only FROM and JOIN scans of tenant tables can be filtered")
+        if any(j.side == "FULL" or j.side == "RIGHT" for j in select.args.get("joins") or []):
+            raise MetricSQLError(f"{table.name}: the FROM table of a FULL or RIGHT join cannot be filtered")
+        select.where(condition, append=True, copy=False)
+    return tree
+
+
+def _is_integer(node: exp.Expression) -> bool:
+    return node.type is not None and node.type.this in exp.DataType.INTEGER_TYPES
+
+
+def _integer_division(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> exp.Expression:
+    """Mark divisions of an integer by an integer, so DuckDB truncates as PostgreSQL does."""
+    annotated = annotate_types(tree.copy(), schema=dict(schema), dialect=SOURCE_DIALECT)
+    for node in list(annotated.find_all(exp.Div)):
+        if _is_integer(node.this) and _is_integer(node.expression):
+            node.replace(exp.IntDiv(this=node.this, expression=node.expression))
+    return annotated
+
+
+def _size_decimals(tree: exp.Expression) -> exp.Expression:
+    for node in tree.find_all(exp.DataType):
+        if node.this == exp.DataType.Type.DECIMAL and not node.expressions:
+            node.replace(DECIMAL_TYPE.copy())
+    return tree
+
+
+def render(tree: exp.Expression, dialect: str, *, schema: Mapping[str, Mapping[str, str]] | None = None,
+           pretty: bool = True) -> str:
+    """The text of ``tree`` for ``dialect`` (one of :data:`DIALECTS`)."""
+    if dialect not in DIALECTS:
+        raise MetricSQLError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    tree = _size_decimals(tree.copy())
+    if dialect != "postgres":
+        tree = _integer_division(tree, schema or {})
+    return tree.sql(dialect=DIALECTS[dialect], pretty=pretty)
