@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakehouse import gold, iceberg, silver
+from lakehouse import gold, iceberg, silver, sql
 from lakehouse.landing import LandedFile, LandingError, open_landing, read_landed
 from lakehouse.schema import TableSpec, table_specs
 
@@ -91,7 +91,7 @@ def build(landing_root: str, warehouse: Path, *, s3_endpoint: str | None = None,
             timings["gold"] += time.perf_counter() - t0
         report.seconds = time.perf_counter() - started
         report.timings = {k: round(v, 3) for k, v in timings.items()}
-        con.execute("INSERT INTO lake_meta.builds VALUES (?, now(), ?, ?, ?, ?)",
+        con.execute(sql.BUILD_LOG_INSERT,
                     [build_id, report.seconds, report.files_read, report.rows_read, report.rows_applied])
         return report
     finally:
@@ -99,7 +99,7 @@ def build(landing_root: str, warehouse: Path, *, s3_endpoint: str | None = None,
 
 
 def _gold_exists(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'gold'").fetchone()[0])
+    return bool(con.execute(sql.GOLD_EXISTS).fetchone()[0])
 
 
 def follow(landing_root: str, warehouse: Path, *, interval: float = 1.0, max_seconds: float | None = None,

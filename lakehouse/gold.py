@@ -30,7 +30,7 @@ def build_gold(con: duckdb.DuckDBPyConnection) -> list[str]:
     names = []
     for definition in metric_definitions():
         text = definition.sql("duckdb", pretty=False)
-        con.execute(f"CREATE OR REPLACE TABLE {sql.GOLD_SCHEMA}.{sql.ident(definition.name)} AS {text}")
+        con.execute(sql.gold_create_sql(definition.name, text))
         names.append(definition.name)
     con.execute("RESET search_path")
     logger.info("gold: %s metrics", len(names))
@@ -41,7 +41,7 @@ def read_gold(con: duckdb.DuckDBPyConnection, tenant_ids: list[uuid.UUID]) -> li
     """The materialised metrics as runs keyed by tenant (the shape of ``analytics.collect``)."""
     runs = []
     for definition in metric_definitions():
-        cursor = con.execute(f"SELECT * FROM {sql.GOLD_SCHEMA}.{sql.ident(definition.name)}")
+        cursor = con.execute(sql.gold_select_sql(definition.name))
         columns = [c[0] for c in cursor.description]
         rows = [(_uuid(r[0]), *r[1:]) for r in cursor.fetchall()]
         result = Result(columns, rows)

@@ -12,6 +12,7 @@ Iceberg support has no UUID type.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 
@@ -33,19 +34,9 @@ def catalog(warehouse: Path) -> SqlCatalog:
     (warehouse / "iceberg").mkdir(parents=True, exist_ok=True)
     cat = SqlCatalog("lake", uri=f"sqlite:///{warehouse / CATALOG_FILE}",
                      warehouse=(warehouse / "iceberg").as_uri())
-    try:
+    with contextlib.suppress(NamespaceAlreadyExistsError):
         cat.create_namespace(NAMESPACE)
-    except NamespaceAlreadyExistsError:
-        pass
     return cat
-
-
-def _select(spec: TableSpec, where: str = "") -> str:
-    cols = ", ".join(
-        f"CAST({sql.ident(c.name)} AS VARCHAR) AS {sql.ident(c.name)}" if c.kind == "uuid" else sql.ident(c.name)
-        for c in spec.columns
-    )
-    return f"SELECT {cols} FROM {sql.SILVER_SCHEMA}.{sql.ident(spec.name)} {where}"
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
@@ -62,13 +53,13 @@ def export(con: duckdb.DuckDBPyConnection, cat: SqlCatalog, spec: TableSpec, *, 
         table = None
         fresh = True
     if fresh or not appended_only:
-        data = _arrow(con, _select(spec))
+        data = _arrow(con, sql.export_sql(spec, only_winners=False))
         if table is None:
-            table = cat.create_table(identifier, schema=data.schema)
-        table.overwrite(data)
+            cat.create_table(identifier, schema=data.schema).append(data)
+        else:
+            table.overwrite(data)
         return data.num_rows
-    data = _arrow(con, _select(spec, f"WHERE {sql.ident(spec.key)} IN (SELECT CAST({sql.ident(spec.key)} AS "
-                                     f"{spec.column(spec.key).duckdb_type}) FROM winners)"))
+    data = _arrow(con, sql.export_sql(spec, only_winners=True))
     if data.num_rows:
         table.append(data)
     return data.num_rows

@@ -69,7 +69,8 @@ def classify(name: str) -> str:
         return "load"
     if CDC_NAME.match(name):
         return "cdc"
-    raise LandingError(f"{name!r} is neither a DMS full-load (LOAD00000001.ext) nor a CDC (yyyymmdd-hhmmssSSSS.ext) name")
+    raise LandingError(f"{name!r} is neither a DMS full-load name (LOAD00000001.ext) "
+                       "nor a CDC name (yyyymmdd-hhmmssSSSS.ext)")
 
 
 class Landing:

@@ -70,11 +70,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> Non
 
 
 def registered(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
-    return {(uri, etag) for uri, etag in con.execute(f"SELECT uri, etag FROM {sql.META_SCHEMA}.bronze_files").fetchall()}
+    return {(uri, etag) for uri, etag in con.execute(sql.REGISTERED_FILES).fetchall()}
 
 
 def next_build_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"SELECT coalesce(max(build_id), 0) + 1 FROM {sql.META_SCHEMA}.builds").fetchone()[0]
+    return con.execute(sql.NEXT_BUILD_ID).fetchone()[0]
 
 
 def _batch(spec: TableSpec, parts: list[tuple[LandedFile, pa.Table]]) -> pa.Table:
@@ -108,28 +108,20 @@ def merge(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[Lan
         if toast:
             con.execute(sql.toast_carry_sql(spec, toast))
         con.execute(sql.winners_sql(spec, toast))
-        applied, replaced, deleted, orphans = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE _existed), count(*) FILTER (WHERE _op = 'D'), "
-            "count(*) FILTER (WHERE _toast_orphan) FROM winners").fetchone()
+        applied, replaced, deleted, orphans = con.execute(sql.WINNER_STATS).fetchone()
         if orphans:
             raise SilverError(f"{spec.name}: {orphans} updates keep an unchanged TOAST value of a row Silver "
                               "does not have (a missing earlier change)")
         con.execute(sql.delete_replaced_sql(spec))
         con.execute(sql.insert_winners_sql(spec))
         _register(con, spec, parts, build_id)
-        con.execute(
-            f"INSERT OR REPLACE INTO {sql.META_SCHEMA}.watermarks SELECT ?, greatest(max(s._change_seq), "
-            f"(SELECT change_seq FROM {sql.META_SCHEMA}.watermarks WHERE table_name = ?)), "
-            f"arg_max(s._commit_ts, s._change_seq), now() FROM stg AS s",
-            [spec.name, spec.name])
+        con.execute(sql.WATERMARK_UPSERT, [spec.name, spec.name])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     visible = time.time()
-    con.execute(
-        f"INSERT INTO {sql.META_SCHEMA}.freshness SELECT ?, ?, ? - epoch(TRY_CAST(_commit_ts AS TIMESTAMPTZ)) "
-        "FROM stg WHERE _cdc AND TRY_CAST(_commit_ts AS TIMESTAMPTZ) IS NOT NULL", [build_id, spec.name, visible])
+    con.execute(sql.FRESHNESS_INSERT, [build_id, spec.name, visible])
     stats.applied, stats.replaced, stats.deleted = applied, replaced, deleted
     stats.appended_only = replaced == 0 and deleted == 0
     logger.info("silver %s: %s rows in %s files, %s applied", spec.name, stats.rows, stats.files, applied)
@@ -138,24 +130,24 @@ def merge(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[Lan
 
 def _register(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[LandedFile, pa.Table]],
               build_id: int) -> None:
-    rows = con.execute("SELECT _file, count(*), min(_change_seq), max(_change_seq) FROM stg GROUP BY 1").fetchall()
+    rows = con.execute(sql.STAGED_FILES).fetchall()
     per_file = {ordinal: (n, lo, hi) for ordinal, n, lo, hi in rows}
     records = []
     for ordinal, (file, _table) in enumerate(parts):
         n, lo, hi = per_file.get(ordinal, (0, None, None))
         records.append((file.uri, file.etag, file.schema, file.table, file.name, file.kind, file.size, n, lo, hi,
                         build_id))
-    con.executemany(f"INSERT OR REPLACE INTO {sql.META_SCHEMA}.bronze_files VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())", records)
+    con.executemany(sql.REGISTER_FILE, records)
 
 
 def register_empty(con: duckdb.DuckDBPyConnection, files: list[LandedFile], build_id: int) -> None:
     """Files with no rows (a table with nothing to load) are registered so they are not re-read."""
-    con.executemany(f"INSERT OR REPLACE INTO {sql.META_SCHEMA}.bronze_files VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, 0, NULL, NULL, ?, now())",
-                    [(f.uri, f.etag, f.schema, f.table, f.name, f.kind, f.size, build_id) for f in files])
+    if not files:
+        return
+    con.executemany(sql.REGISTER_FILE,
+                    [(f.uri, f.etag, f.schema, f.table, f.name, f.kind, f.size, 0, None, None, build_id)
+                     for f in files])
 
 
 def silver_counts(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[str, int]:
-    return {spec.name: con.execute(f"SELECT count(*) FROM {sql.SILVER_SCHEMA}.{sql.ident(spec.name)}").fetchone()[0]
-            for spec in specs}
+    return {spec.name: con.execute(sql.count_sql(spec, "duckdb")).fetchone()[0] for spec in specs}

@@ -15,7 +15,7 @@ from lakehouse.schema import ColumnSpec, TableSpec
 
 TOAST_TOKEN = "unchanged-toast-datum"
 #: Stands for NULL while TOAST values are carried forward (IGNORE NULLS skips real NULLs).
-NULL_MARK = "\x00null"
+NULL_MARK = "\x01null"
 STATE_SCHEMA = "silver_state"
 SILVER_SCHEMA = "silver"
 GOLD_SCHEMA = "gold"
@@ -180,3 +180,52 @@ def key_hashes_sql(spec: TableSpec, engine: str) -> str:
     placeholder = "%s" if engine == "postgresql" else "?"
     return (f"SELECT CAST({key} AS {cast}), {row_hash_sql(spec, engine)} FROM {relation(spec, engine)} "
             f"WHERE CAST({tenant} AS {cast}) = {placeholder}")
+
+
+# --------------------------------------------------------------------------- bookkeeping
+
+REGISTERED_FILES = f"SELECT uri, etag FROM {META_SCHEMA}.bronze_files"
+NEXT_BUILD_ID = f"SELECT coalesce(max(build_id), 0) + 1 FROM {META_SCHEMA}.builds"
+REGISTER_FILE = f"INSERT OR REPLACE INTO {META_SCHEMA}.bronze_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())"
+STAGED_FILES = "SELECT _file, count(*), min(_change_seq), max(_change_seq) FROM stg GROUP BY 1"
+WINNER_STATS = ("SELECT count(*), count(*) FILTER (WHERE _existed), count(*) FILTER (WHERE _op = 'D'), "
+                "count(*) FILTER (WHERE _toast_orphan) FROM winners")
+#: Parameters: table, table. The greatest sequence ever applied, and the commit time of the newest row.
+WATERMARK_UPSERT = (
+    f"INSERT OR REPLACE INTO {META_SCHEMA}.watermarks SELECT ?, greatest(max(s._change_seq), "
+    f"(SELECT change_seq FROM {META_SCHEMA}.watermarks WHERE table_name = ?)), "
+    "arg_max(s._commit_ts, s._change_seq), now() FROM stg AS s"
+)
+#: Parameters: build, table, the epoch second the batch became visible.
+FRESHNESS_INSERT = (
+    f"INSERT INTO {META_SCHEMA}.freshness SELECT ?, ?, ? - epoch(TRY_CAST(_commit_ts AS TIMESTAMPTZ)) "
+    "FROM stg WHERE _cdc AND TRY_CAST(_commit_ts AS TIMESTAMPTZ) IS NOT NULL"
+)
+BUILD_LOG_INSERT = f"INSERT INTO {META_SCHEMA}.builds VALUES (?, now(), ?, ?, ?, ?)"
+FRESHNESS_SUMMARY = ("SELECT count(*), quantile_cont(lag_seconds, 0.5), quantile_cont(lag_seconds, 0.95), "
+                     f"max(lag_seconds) FROM {META_SCHEMA}.freshness")
+WATERMARKS = f"SELECT table_name, change_seq, commit_timestamp FROM {META_SCHEMA}.watermarks ORDER BY 1"
+GOLD_EXISTS = f"SELECT count(*) FROM duckdb_tables() WHERE schema_name = '{GOLD_SCHEMA}'"
+
+
+def gold_create_sql(name: str, query: str) -> str:
+    return f"CREATE OR REPLACE TABLE {GOLD_SCHEMA}.{ident(name)} AS {query}"
+
+
+def gold_select_sql(name: str) -> str:
+    return f"SELECT * FROM {GOLD_SCHEMA}.{ident(name)}"
+
+
+def count_sql(spec: TableSpec, engine: str) -> str:
+    return f"SELECT count(*) FROM {relation(spec, engine)}"
+
+
+def export_sql(spec: TableSpec, *, only_winners: bool) -> str:
+    """Silver rows for Iceberg (UUIDs as text); ``only_winners``: the keys of the last merge."""
+    cols = ", ".join(f"CAST({ident(c.name)} AS VARCHAR) AS {ident(c.name)}" if c.kind == "uuid" else ident(c.name)
+                     for c in spec.columns)
+    where = ""
+    if only_winners:
+        key, key_type = ident(spec.key), spec.column(spec.key).duckdb_type
+        where = f" WHERE {key} IN (SELECT CAST({key} AS {key_type}) FROM winners)"
+    return f"SELECT {cols} FROM {SILVER_SCHEMA}.{ident(spec.name)}{where}"
