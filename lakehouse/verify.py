@@ -55,6 +55,8 @@ class VerifyReport:
     tables: list[TableCheck] = field(default_factory=list)
     metric_differences: list[str] = field(default_factory=list)
     metrics_checked: int = 0
+    #: Per metric: its title and the rows each engine returned, and how many values differ.
+    metrics: list[dict[str, Any]] = field(default_factory=list)
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     freshness: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +76,7 @@ class VerifyReport:
             "table_differences": [asdict(c) for c in self.table_differences],
             "metrics_checked": self.metrics_checked,
             "metric_differences": self.metric_differences,
+            "metrics": self.metrics,
             "rows": self.rows,
             "freshness": self.freshness,
         }
@@ -118,12 +121,21 @@ def check_tables(conn, con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -
     return checks
 
 
-def check_metrics(conn, con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
+def check_metrics(conn, con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, Any]], list[str]]:
     """Every Gold table against PostgreSQL, tenant by tenant."""
     tenants = list_tenants(conn)
     expected = collect(metric_definitions(), tenants, role="replication", conn=conn)
     actual = gold.read_gold(con, [t.id for t in tenants])
-    return len(expected), [str(m) for m in compare_runs(expected, actual)]
+    mismatches = compare_runs(expected, actual)
+    summary = []
+    for source, lake in zip(expected, actual, strict=True):
+        summary.append({
+            "metric": source.query.name, "title": source.query.title,
+            "source_rows": sum(len(r.rows) for r in source.by_tenant.values()),
+            "lake_rows": sum(len(r.rows) for r in lake.by_tenant.values()),
+            "differences": sum(1 for m in mismatches if m.metric == source.query.name),
+        })
+    return summary, [str(m) for m in mismatches]
 
 
 def freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
@@ -153,7 +165,8 @@ def verify(conn, warehouse: Path, *, with_metrics: bool = True, specs: list[Tabl
         report = VerifyReport(tables=check_tables(conn, con, specs))
         report.rows = row_counts(report.tables)
         if with_metrics:
-            report.metrics_checked, report.metric_differences = check_metrics(conn, con)
+            report.metrics, report.metric_differences = check_metrics(conn, con)
+            report.metrics_checked = len(report.metrics)
         report.freshness = freshness(con)
         return report
     finally:

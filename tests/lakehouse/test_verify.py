@@ -17,6 +17,7 @@ from django.core.management import CommandError, call_command
 
 from cdc.sink import OutRow
 from lakehouse.build import build
+from lakehouse.report import lake_vs_source_html
 from lakehouse.schema import spec_map, table_specs
 from lakehouse.verify import verify
 from models_app.models import Customer
@@ -59,6 +60,10 @@ def test_lake_equals_source_and_a_lost_change_is_caught(landed, replication_conn
     assert result.metrics_checked == 20
     assert result.rows["models_app_customer"]["lake"] == result.rows["models_app_customer"]["source"]
     assert result.freshness["cdc_rows"] == 2
+    assert all(m["source_rows"] == m["lake_rows"] and not m["differences"] for m in result.metrics)
+    page = lake_vs_source_html(result)
+    assert "the lake equals the source" in page and 'class="diff"' not in page
+    assert f"<td>models_app_customer</td><td>{result.rows['models_app_customer']['source']}</td>" in page
 
     # Negative control 1: the DELETE never landed -> the key is still in the lake.
     no_delete = tmp_path / "no-delete"
@@ -71,6 +76,8 @@ def test_lake_equals_source_and_a_lost_change_is_caught(landed, replication_conn
     assert (diff.table, diff.tenant) == ("models_app_customer", landed["tenant"])
     assert diff.extra_in_lake == [landed["doomed"]]
     assert any("customer" in line for line in bad.metric_differences)
+    page = lake_vs_source_html(bad)
+    assert "DIFFERS" in page and landed["doomed"] in page and 'class="diff"' in page
 
     # Negative control 2: the UPDATE never landed -> the key differs.
     no_update = tmp_path / "no-update"
