@@ -229,3 +229,30 @@ def export_sql(spec: TableSpec, *, only_winners: bool) -> str:
         key, key_type = ident(spec.key), spec.column(spec.key).duckdb_type
         where = f" WHERE {key} IN (SELECT CAST({key} AS {key_type}) FROM winners)"
     return f"SELECT {cols} FROM {SILVER_SCHEMA}.{ident(spec.name)}{where}"
+
+
+def copy_out_sql(spec: TableSpec, *, op: str, change_seq: str, where: str = "TRUE") -> str:
+    """PostgreSQL ``COPY … TO STDOUT`` of a table as a landing CSV (header, values quoted, NULL empty)."""
+    cols = ", ".join(ident(c) for c in spec.column_names)
+    query = (f"SELECT {literal(op)} AS \"Op\", to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') "
+             f"AS commit_timestamp, {literal(change_seq)} AS change_seq, {cols} FROM {ident(spec.name)} "
+             f"WHERE {where}")
+    return f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER true, FORCE_QUOTE *)"
+
+
+MAX_WATERMARK = f"SELECT max(change_seq) FROM {META_SCHEMA}.watermarks"
+
+
+def synthetic_changes_sql(spec: TableSpec, op: str, n: int) -> str:
+    """``n`` rows sampled from Silver as landing rows: ``U`` re-stamps ``updated_at``; ``I`` also takes a new id."""
+    cols = []
+    for c in spec.column_names:
+        if c == "updated_at":
+            cols.append(f"CAST(now() AS VARCHAR) AS {ident(c)}")
+        elif c == spec.key and op == "I":
+            cols.append(f"CAST(uuid() AS VARCHAR) AS {ident(c)}")
+        else:
+            cols.append(f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}")
+    return (f"SELECT {literal(op)} AS \"Op\", strftime(now(), '%Y-%m-%d %H:%M:%S.%f') AS commit_timestamp, "
+            f"'' AS change_seq, {', '.join(cols)} FROM {SILVER_SCHEMA}.{ident(spec.name)} "
+            f"USING SAMPLE {int(n)} ROWS")

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from cdc.sink import OutRow
+from lakehouse.bench import run as run_bench
 from lakehouse.build import build
 from lakehouse.report import lake_vs_source_html
 from lakehouse.schema import spec_map, table_specs
@@ -95,3 +96,12 @@ def test_lake_verify_command_exits_non_zero_listing_the_difference(landed, tmp_p
         call_command("lake_verify", "--landing", str(landed["landing"]), "--warehouse", str(tmp_path / "wh"),
                      "--no-metrics")
     assert landed["doomed"] in capsys.readouterr().out
+
+
+def test_bench_runs_end_to_end_on_a_small_world(landed, replication_conn, tmp_path: Path) -> None:
+    result = run_bench(replication_conn, tmp_path / "bench", changes=10)
+    assert result["verify_ok"] and result["rows_landed"] == result["rows_applied"]
+    incremental = result["incremental"]
+    # Every synthetic change is newer than Silver (updates) or a new key (inserts): all are applied.
+    assert incremental["changes"] > 0 and incremental["rows_applied"] == incremental["changes"]
+    assert {"build_seconds", "verify_seconds", "reference_read_seconds", "reference_copy_seconds"} <= result.keys()
