@@ -98,7 +98,6 @@ def merge(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[Lan
     try:
         con.register("stg_in", batch)
         con.execute(sql.staging_sql(spec, "stg_in", OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN))
-        con.unregister("stg_in")
         bad_op, bad_seq, no_key = con.execute(sql.staging_problems_sql(spec)).fetchone()
         if bad_op or bad_seq or no_key:
             raise SilverError(f"{spec.name}: {bad_op} rows with an unknown Op, {bad_seq} with a malformed "
@@ -122,6 +121,7 @@ def merge(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[Lan
         raise
     visible = time.time()
     con.execute(sql.FRESHNESS_INSERT, [build_id, spec.name, visible])
+    con.unregister("stg_in")
     stats.applied, stats.replaced, stats.deleted = applied, replaced, deleted
     stats.appended_only = replaced == 0 and deleted == 0
     logger.info("silver %s: %s rows in %s files, %s applied", spec.name, stats.rows, stats.files, applied)

@@ -66,9 +66,12 @@ def silver_view_ddl(spec: TableSpec) -> str:
 # --------------------------------------------------------------------------- merge
 
 def staging_sql(spec: TableSpec, source: str, op: str, ts: str, seq: str) -> str:
-    """Normalise the landed rows: padded change sequence, file and row ordinals kept for ties."""
+    """Normalise the landed rows: padded change sequence, file and row ordinals kept for ties.
+
+    A view over the registered Arrow batch: scanning Arrow again is cheaper than copying it.
+    """
     cols = ", ".join(ident(c) for c in spec.column_names)
-    return (f"CREATE OR REPLACE TEMP TABLE stg AS SELECT {ident(op)} AS _op, {ident(ts)} AS _commit_ts, "
+    return (f"CREATE OR REPLACE TEMP VIEW stg AS SELECT {ident(op)} AS _op, {ident(ts)} AS _commit_ts, "
             f"lpad(coalesce(nullif(trim({ident(seq)}), ''), '0'), {SEQ_WIDTH}, '0') AS _change_seq, "
             f"_file, _row, _cdc, {cols} FROM {source}")
 
@@ -96,7 +99,8 @@ def toast_carry_sql(spec: TableSpec, columns: list[str]) -> str:
         f"ELSE {ident(c)} END AS {ident(c)}"
         for c in columns
     )
-    return f"CREATE OR REPLACE TEMP TABLE stg AS SELECT * REPLACE ({replaced}) FROM stg"
+    return (f"CREATE OR REPLACE TEMP TABLE stg_toast AS SELECT * REPLACE ({replaced}) FROM stg; "
+            "CREATE OR REPLACE TEMP VIEW stg AS SELECT * FROM stg_toast")
 
 
 def winners_sql(spec: TableSpec, toast: list[str]) -> str:
