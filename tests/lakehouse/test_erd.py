@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from lakehouse.athena import athena_script
 from lakehouse.erd import erd_markdown, mermaid_erd
 from lakehouse.management.commands.lake_erd import erd_path
-from lakehouse.schema import table_specs
+from lakehouse.schema import spec_map, table_specs
 
 
 def test_docs_erd_is_up_to_date() -> None:
@@ -19,3 +20,11 @@ def test_every_replicated_table_and_foreign_key_is_drawn() -> None:
             assert f'tenancy_tenant ||--o{{ {spec.name} : "tenant_id"' in text
     assert 'models_app_order ||--o{ models_app_orderitem : "order_id"' in text
     assert 'models_app_subscription |o--o{ models_app_invoice : "subscription_id"' in text
+
+
+def test_lakehouse_doc_shows_the_current_diagram_and_athena_sql() -> None:
+    doc = (erd_path().parent / "LAKEHOUSE.md").read_text(encoding="utf-8")
+    assert "```mermaid\n" + mermaid_erd() + "```" in doc
+    customer = spec_map()["models_app_customer"]
+    assert athena_script([customer], "s3://my-dms-bucket/dms", "s3://my-lake-bucket/warehouse") in doc, \
+        "regenerate the Athena block of docs/LAKEHOUSE.md: python manage.py lake_athena --table models_app_customer"
