@@ -12,7 +12,9 @@ Public API (the lake's Gold layer and ``lake_verify`` use it)::
     collect(ds, tenants, role="app"|"replication", conn=None) -> [MetricRun]
     run_duckdb(con, d), collect_duckdb(con, ds=None, tenant_ids=None) -> [MetricRun]
     compare_runs(expected, actual) -> [Mismatch], compare_results(name, a, b), values_equal(a, b)
+    row_counts_sql(dialect)                      # table_name, tenant_id, row_count per tenant table
     replication_connection(), list_tenants(conn)
+    analytics.report: render_html(sections, ..., extra_sections=[ExtraSection(key, title, html)]), html_table(...)
 """
 
 from analytics.collect import MetricRun, SelectionError, collect, select_metrics, select_tenants
@@ -26,6 +28,7 @@ from analytics.definitions import (
     load_queries,
     metric_definitions,
     metric_queries,
+    row_counts_sql,
     tenant_tables,
 )
 from analytics.duck import collect_duckdb, run_duckdb
@@ -43,6 +46,6 @@ __all__ = [
     "DIALECTS", "TENANT", "MetricDefinition", "MetricRun", "Mismatch", "Result", "SelectionError", "TenantRef",
     "all_definitions", "chart_definitions", "chart_queries", "collect", "collect_duckdb", "compare_results",
     "compare_runs", "list_tenants", "load_queries", "metric_definitions", "metric_queries",
-    "replication_connection", "run_as_replication", "run_duckdb", "run_for_tenant", "select_metrics",
+    "replication_connection", "row_counts_sql", "run_as_replication", "run_duckdb", "run_for_tenant", "select_metrics",
     "select_tenants", "tenant_tables", "values_equal",
 ]

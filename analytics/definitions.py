@@ -25,7 +25,16 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from analytics.sqlgen import DIALECTS, TENANT, MetricSQLError, add_tenant_filter, parse, render, tenant_scans
+from analytics.sqlgen import (
+    DIALECTS,
+    TENANT,
+    MetricSQLError,
+    add_tenant_filter,
+    parse,
+    render,
+    row_counts_query,
+    tenant_scans,
+)
 
 #: Where the definitions live: shipped inside the package, so an installed wheel finds them.
 METRICS_DIR = Path(str(files("analytics") / "metrics"))
@@ -38,6 +47,11 @@ def tenant_tables() -> dict[str, str]:
     from rls.constraints import tenant_policy_of, tenant_scoped_models
 
     return {model._meta.db_table: tenant_policy_of(model).column for model in tenant_scoped_models()}
+
+
+def row_counts_sql(dialect: str = "postgres") -> str:
+    """``table_name, tenant_id, row_count`` for every tenant table (source names), in ``dialect``."""
+    return render(row_counts_query(tenant_tables()), dialect)
 
 
 @dataclass(frozen=True)
@@ -67,8 +81,17 @@ class MetricDefinition:
         literal ``alias.tenant_id = '<id>'`` on every tenant-table scan; :data:`TENANT` for a
         bound ``%(tenant)s`` parameter (PostgreSQL runners pass ``{"tenant": str(id)}``).
         """
-        tree = self.tree if tenant_filter is None else add_tenant_filter(self.tree, tenant_tables(), tenant_filter)
-        return render(tree, dialect, pretty=pretty)
+        key = tenant_filter if tenant_filter is None or tenant_filter is TENANT else str(tenant_filter)
+        return _rendered(self, dialect, key, pretty)
+
+
+@lru_cache(maxsize=1024)
+def _rendered(definition: MetricDefinition, dialect: str, tenant_filter: object, pretty: bool) -> str:
+    """Rendering walks and copies the tree (milliseconds): each text is made once per process."""
+    tree = definition.tree
+    if tenant_filter is not None:
+        tree = add_tenant_filter(tree, tenant_tables(), tenant_filter)
+    return render(tree, dialect, pretty=pretty)
 
 
 class CatalogError(ValueError):
@@ -144,5 +167,6 @@ def chart_queries(directory: Path | None = None) -> dict[str, MetricDefinition]:
 
 __all__ = [
     "CATALOG", "DIALECTS", "METRICS_DIR", "TENANT", "CatalogError", "MetricDefinition", "all_definitions",
-    "chart_definitions", "chart_queries", "load_queries", "metric_definitions", "metric_queries", "tenant_tables",
+    "chart_definitions", "chart_queries", "load_queries", "metric_definitions", "metric_queries",
+    "row_counts_sql", "tenant_tables",
 ]

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from analytics.runner import Result
 
-#: The queries a section needs (chart series and two of the §9 metrics).
+#: The queries a section's fixed charts need (chart series and three of the §9 metrics); a section
+#: also holds every other metric's result for its metric charts.
 SECTION_QUERIES = ("revenue_per_day", "orders_by_status", "conversion_funnel", "customer_retention_cohorts",
                    "mrr_over_time", "mrr")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -37,6 +38,14 @@ class Section:
     current_mrr: float = 0.0
     #: Overall section only: completed revenue per month for each tenant (label -> [(month, revenue)]).
     tenant_months: dict[str, list[tuple[dt.date, float]]] = field(default_factory=dict)
+    #: Every definition's result for this section (one tenant, or all of them), by name.
+    results: dict[str, Result] = field(default_factory=dict)
+    #: How tenants are labelled in charts and tables (tenant id -> slug).
+    labels: dict[object, str] = field(default_factory=dict)
+    #: Rows per table and tenant label (table -> label -> rows).
+    row_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: True for the cross-tenant section (it alone may compare tenants).
+    overall: bool = False
 
     @property
     def revenue(self) -> float:
@@ -73,9 +82,16 @@ def _f(value: object) -> float:
     return float(value) if isinstance(value, Decimal | int | float) else 0.0
 
 
-def build_section(key: str, title: str, results: Mapping[str, Result], subtitle: str = "") -> Section:
+def build_section(key: str, title: str, results: Mapping[str, Result], subtitle: str = "", *,
+                  labels: Mapping[object, str] | None = None, row_counts: Result | None = None,
+                  overall: bool = False) -> Section:
     """Sum the rows of ``results`` (one tenant or many) into a section."""
-    section = Section(key=key, title=title, subtitle=subtitle)
+    section = Section(key=key, title=title, subtitle=subtitle, results=dict(results), labels=dict(labels or {}),
+                      overall=overall)
+    if row_counts is not None:
+        for row in row_counts.dicts():
+            label = section.labels.get(row["tenant_id"], str(row["tenant_id"]))
+            section.row_counts.setdefault(row["table_name"], {})[label] = int(row["row_count"])
 
     daily: dict[dt.date, list[float]] = defaultdict(lambda: [0.0, 0, 0.0])
     for row in results["revenue_per_day"].dicts():
@@ -129,3 +145,57 @@ def tenant_months(result: Result, labels: Mapping[object, str]) -> dict[str, lis
         label = labels.get(row["tenant_id"], str(row["tenant_id"]))
         series[label].append((row["month"], _f(row["revenue"])))
     return dict(sorted(series.items()))
+
+
+#: The per-tenant comparison table: (column heading, metric, column, how the value is combined).
+#: "first": the tenant's single-row value; "sum": summed over the tenant's rows; "ratio:a/b": recomputed
+#: from sums (never an average of ratios).
+COMPARISON = (
+    ("completed orders", "average_order_value", "completed_orders", "first"),
+    ("revenue", "revenue_by_tenant_over_time", "revenue", "sum"),
+    ("AOV", "average_order_value", "aov", "first"),
+    ("customers", "customer_lifetime_value", "customers", "first"),
+    ("buyers", "customer_lifetime_value", "buyers", "first"),
+    ("avg CLV", "customer_lifetime_value", "avg_clv", "first"),
+    ("buyer churn", "customer_churn", "churn_rate", "first"),
+    ("funnel conversion", "conversion_funnel", "purchase/page_view", "steps"),
+    ("cart abandonment", "cart_abandonment", "1-purchase_sessions/cart_sessions", "ratio"),
+    ("avg engagement", "engagement_score", "avg_score", "first"),
+    ("MRR", "mrr", "mrr", "first"),
+    ("active subscriptions", "mrr", "active_subscriptions", "first"),
+    ("payment success", "payment_success_rate", "paid/collectible_invoices", "ratio"),
+)
+
+
+def _comparison_value(rows: list[dict[str, object]], column: str, how: str) -> object:
+    if not rows:
+        return None
+    if how == "first":
+        return rows[0][column]
+    if how == "sum":
+        return sum((r[column] for r in rows if r[column] is not None), Decimal(0))
+    if how == "steps":
+        top, bottom = column.split("/")
+        sessions = {r["step"]: r["sessions"] for r in rows}
+        return round(Decimal(sessions.get(top, 0)) / sessions[bottom], 4) if sessions.get(bottom) else None
+    complement = column.startswith("1-")
+    top, bottom = column.removeprefix("1-").split("/")
+    denominator = sum(int(r[bottom] or 0) for r in rows)
+    if not denominator:
+        return None
+    share = Decimal(sum(int(r[top] or 0) for r in rows)) / denominator
+    return round(1 - share if complement else share, 4)
+
+
+def tenant_comparison(results: Mapping[str, Result], labels: Mapping[object, str]) -> tuple[list[str], list[tuple]]:
+    """One row per tenant (by label) with the headline figure of each metric group."""
+    by_tenant: dict[str, dict[str, list[dict[str, object]]]] = defaultdict(lambda: defaultdict(list))
+    for name in {metric for _, metric, _, _ in COMPARISON}:
+        for row in results[name].dicts():
+            by_tenant[labels.get(row["tenant_id"], str(row["tenant_id"]))][name].append(row)
+    columns = ["tenant", *(heading for heading, *_ in COMPARISON)]
+    rows = [
+        (label, *(_comparison_value(by_tenant[label][metric], column, how) for _, metric, column, how in COMPARISON))
+        for label in sorted(set(labels.values()))
+    ]
+    return columns, rows

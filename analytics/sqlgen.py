@@ -10,10 +10,19 @@ generated here, the one place a reviewer reads to know what changes between engi
   policy's initplan hides (the policy stays the boundary); as the replication role it is the
   only filter.
 * :func:`render` transpiles to ``postgres``, ``duckdb`` or ``athena`` (Trino) and repairs the
-  dialect traps sqlglot cannot know about without types: PostgreSQL and Trino truncate an
-  integer divided by an integer, DuckDB's ``/`` does not (so a division whose two sides are
-  integers becomes an explicit integer division), and an unsized ``numeric`` is
-  ``DECIMAL(18,3)`` in DuckDB but ``DECIMAL(38,0)`` in Trino (so it is sized explicitly).
+  dialect traps sqlglot leaves in place (each has a test in tests/analytics/test_dialects.py):
+
+  - an integer divided by an integer truncates in PostgreSQL and Trino, not in DuckDB: such a
+    division becomes an explicit integer division;
+  - an unsized ``numeric`` is ``DECIMAL(18,3)`` in DuckDB and ``DECIMAL(38,0)`` in Trino: it is
+    sized ``DECIMAL(38,10)`` everywhere;
+  - Trino divides decimals at the larger operand scale (``revenue / revenue`` keeps two
+    places): the dividend of every non-integer division is cast to ``DECIMAL(38,10)``;
+  - Trino has no exact ``percentile_cont`` (sqlglot writes the approximate
+    ``approx_percentile``): it becomes the exact interpolation over ``array_sort(array_agg(x))``;
+  - ``date - date`` is a number of days in PostgreSQL and DuckDB, an interval in Trino: it
+    becomes ``date_diff('day', ...)`` where both sides are typed dates;
+  - ``EXTRACT(isodow ...)`` does not exist in Trino: ``day_of_week(...)``.
 """
 
 from __future__ import annotations
@@ -100,6 +109,23 @@ def add_tenant_filter(tree: exp.Expression, tenant_tables: Mapping[str, str], te
     return tree
 
 
+def row_counts_query(tenant_tables: Mapping[str, str]) -> exp.Expression:
+    """Rows per table and tenant: ``table_name, tenant_id, row_count``, one ``UNION ALL`` branch per table.
+
+    Run as the replication role it counts every tenant; as the app role under RLS, only the
+    current tenant's rows.
+    """
+    branches = [
+        exp.select(exp.Literal.string(table).as_("table_name"), exp.column(column).as_("tenant_id"),
+                   exp.Count(this=exp.Star()).as_("row_count")).from_(table).group_by(exp.column(column))
+        for table, column in sorted(tenant_tables.items())
+    ]
+    query = branches[0]
+    for branch in branches[1:]:
+        query = exp.union(query, branch, distinct=False)
+    return query
+
+
 def _is_integer(node: exp.Expression) -> bool:
     return node.type is not None and node.type.this in exp.DataType.INTEGER_TYPES
 
@@ -111,6 +137,56 @@ def _integer_division(tree: exp.Expression, schema: Mapping[str, Mapping[str, st
         if _is_integer(node.this) and _is_integer(node.expression):
             node.replace(exp.IntDiv(this=node.this, expression=node.expression))
     return annotated
+
+
+#: Exact ``percentile_cont(p) WITHIN GROUP (ORDER BY x)`` for Trino: linear interpolation between
+#: the values at 0-based positions floor(p*(n-1)) and ceil(p*(n-1)) of the sorted group.
+EXACT_PERCENTILE = (
+    "element_at(array_sort(array_agg(X)), CAST(floor(P * (count(X) - 1)) AS BIGINT) + 1)"
+    " + (P * (count(X) - 1) - floor(P * (count(X) - 1)))"
+    " * (element_at(array_sort(array_agg(X)), CAST(ceil(P * (count(X) - 1)) AS BIGINT) + 1)"
+    " - element_at(array_sort(array_agg(X)), CAST(floor(P * (count(X) - 1)) AS BIGINT) + 1))"
+)
+
+
+def exact_percentile(value: exp.Expression, fraction: exp.Expression) -> exp.Expression:
+    """The :data:`EXACT_PERCENTILE` tree for one value and fraction.
+
+    Nulls are skipped as in PostgreSQL: ``count(x)`` does not count them and ``array_sort``
+    puts them last, beyond every position the formula reads.
+    """
+    template = sqlglot.parse_one(EXACT_PERCENTILE, read="trino")
+    for column in list(template.find_all(exp.Column)):
+        if column.name == "X":
+            column.replace(value.copy())
+        elif column.name == "P":
+            column.replace(fraction.copy())
+    return exp.Paren(this=template)
+
+
+def _trino_repairs(tree: exp.Expression) -> exp.Expression:
+    for within in list(tree.find_all(exp.WithinGroup)):
+        if isinstance(within.this, exp.PercentileCont):
+            ordered = within.expression.expressions
+            if len(ordered) != 1 or ordered[0].args.get("desc"):
+                raise MetricSQLError("percentile_cont needs exactly one ascending ORDER BY value")
+            within.replace(exact_percentile(ordered[0].this, within.this.this))
+    for extract in list(tree.find_all(exp.Extract)):
+        if extract.this.name.upper() == "ISODOW":
+            extract.replace(exp.Anonymous(this="day_of_week", expressions=[extract.expression.copy()]))
+    for div in reversed(list(tree.find_all(exp.Div))):  # innermost first: an outer cast copies them
+        dividend = div.this
+        if not (dividend.type is not None and dividend.type.this in exp.DataType.REAL_TYPES):
+            div.set("this", exp.Cast(this=dividend.copy(), to=DECIMAL_TYPE.copy()))
+    return tree
+
+
+def _date_differences(tree: exp.Expression) -> exp.Expression:
+    for sub in list(tree.find_all(exp.Sub)):
+        left, right = sub.this, sub.expression
+        if all(side.type is not None and side.type.this == exp.DataType.Type.DATE for side in (left, right)):
+            sub.replace(exp.DateDiff(this=left.copy(), expression=right.copy(), unit=exp.var("DAY")))
+    return tree
 
 
 def _size_decimals(tree: exp.Expression) -> exp.Expression:
@@ -127,5 +203,7 @@ def render(tree: exp.Expression, dialect: str, *, schema: Mapping[str, Mapping[s
         raise MetricSQLError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     tree = _size_decimals(tree.copy())
     if dialect != "postgres":
-        tree = _integer_division(tree, schema or {})
+        tree = _date_differences(_integer_division(tree, schema or {}))
+    if dialect == "athena":
+        tree = _trino_repairs(tree)
     return tree.sql(dialect=DIALECTS[dialect], pretty=pretty)

@@ -17,8 +17,7 @@ funnel AS (
     LEFT JOIN reached AS r ON r.tenant_id = t.tenant_id AND r.event_type = s.step
 )
 SELECT f.tenant_id, f.step_no, f.step, f.sessions,
-       round(f.sessions::numeric / NULLIF(lag(f.sessions) OVER w, 0), 4) AS conversion_from_previous,
-       round(f.sessions::numeric / NULLIF(first_value(f.sessions) OVER w, 0), 4) AS conversion_from_start
+       round(f.sessions::numeric / NULLIF(lag(f.sessions) OVER (PARTITION BY f.tenant_id ORDER BY f.step_no), 0), 4) AS conversion_from_previous,
+       round(f.sessions::numeric / NULLIF(first_value(f.sessions) OVER (PARTITION BY f.tenant_id ORDER BY f.step_no), 0), 4) AS conversion_from_start
 FROM funnel AS f
-WINDOW w AS (PARTITION BY f.tenant_id ORDER BY f.step_no)
 ORDER BY 1, 2;

@@ -2,7 +2,7 @@ WITH signups AS (
     SELECT c.tenant_id, date_trunc('month', c.created_at AT TIME ZONE 'UTC')::date AS month,
            count(*) AS new_customers
     FROM models_app_customer AS c
-        GROUP BY 1, 2
+    GROUP BY 1, 2
 ),
 first_orders AS (
     SELECT o.tenant_id, o.customer_id, min(o.order_date) AS first_order_at

@@ -12,7 +12,7 @@ as_of AS (
 accounts AS (
     SELECT c.tenant_id, count(*) AS customers, count(*) FILTER (WHERE NOT c.is_active) AS inactive_customers
     FROM models_app_customer AS c
-        GROUP BY 1
+    GROUP BY 1
 )
 SELECT l.tenant_id,
        (a.as_of AT TIME ZONE 'UTC')::date AS as_of_date,

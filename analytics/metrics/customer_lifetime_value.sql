@@ -15,7 +15,7 @@ ranked AS (
 customers AS (
     SELECT c.tenant_id, count(*) AS customers
     FROM models_app_customer AS c
-        GROUP BY 1
+    GROUP BY 1
 )
 SELECT r.tenant_id, cu.customers,
        count(*) AS buyers,
@@ -23,7 +23,7 @@ SELECT r.tenant_id, cu.customers,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY r.revenue::float8)::numeric, 2) AS median_clv,
        round(percentile_cont(0.9) WITHIN GROUP (ORDER BY r.revenue::float8)::numeric, 2) AS p90_clv,
        round(avg(r.orders), 2) AS orders_per_buyer,
-       round(avg(EXTRACT(epoch FROM r.last_at - r.first_at) / 86400)::numeric, 1) AS avg_lifespan_days,
+       round(avg((EXTRACT(epoch FROM r.last_at) - EXTRACT(epoch FROM r.first_at)) / 86400)::numeric, 1) AS avg_lifespan_days,
        round(sum(r.revenue) / NULLIF(cu.customers, 0), 2) AS revenue_per_customer,
        round(sum(r.orders) FILTER (WHERE r.rank_by_orders <= ceil(0.3 * r.buyers))::numeric / sum(r.orders), 4)
            AS top30_order_share

@@ -1,7 +1,7 @@
 WITH as_of AS (
     SELECT e.tenant_id, max(e.created_at) AS as_of
     FROM models_app_event AS e
-        GROUP BY 1
+    GROUP BY 1
 ),
 activity AS (
     SELECT e.tenant_id, e.customer_id,
@@ -25,7 +25,7 @@ scored AS (
 accounts AS (
     SELECT c.tenant_id, count(*) FILTER (WHERE c.is_active) AS active_customers
     FROM models_app_customer AS c
-        GROUP BY 1
+    GROUP BY 1
 )
 SELECT s.tenant_id,
        count(*) AS customers_scored,

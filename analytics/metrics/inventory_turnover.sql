@@ -1,6 +1,6 @@
 WITH span AS (
     SELECT o.tenant_id,
-           greatest(EXTRACT(epoch FROM max(o.order_date) - min(o.order_date)) / 86400, 1) AS days
+           greatest((EXTRACT(epoch FROM max(o.order_date)) - EXTRACT(epoch FROM min(o.order_date))) / 86400, 1) AS days
     FROM models_app_order AS o
     WHERE o.status = 'completed'
     GROUP BY 1

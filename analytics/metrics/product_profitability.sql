@@ -15,7 +15,7 @@ profit AS (
 ranked AS (
     SELECT pr.*,
            row_number() OVER (PARTITION BY pr.tenant_id ORDER BY pr.gross_profit DESC, pr.sku) AS profit_rank,
-           count(*) FILTER (WHERE pr.gross_profit < 0) OVER (PARTITION BY pr.tenant_id) AS loss_making_products
+           sum(CASE WHEN pr.gross_profit < 0 THEN 1 ELSE 0 END) OVER (PARTITION BY pr.tenant_id) AS loss_making_products
     FROM profit AS pr
 )
 SELECT r.tenant_id, r.profit_rank, r.sku, r.name, r.category, r.units_sold, r.revenue, r.cogs, r.gross_profit,

@@ -25,16 +25,17 @@ span AS (
 ),
 covered AS (
     SELECT p.*,
-           least(s.last_day + 1, p.period_end) - greatest(s.first_day, p.period_start) AS days_covered,
-           (s.first_day > p.period_start OR s.last_day + 1 < p.period_end) AS partial_period
+           CAST(least(CAST(s.last_day + interval '1 day' AS date), p.period_end) AS date)
+             - CAST(greatest(s.first_day, p.period_start) AS date) AS days_covered,
+           (s.first_day > p.period_start OR CAST(s.last_day + interval '1 day' AS date) < p.period_end)
+             AS partial_period
     FROM periods AS p
     JOIN span AS s ON s.tenant_id = p.tenant_id
 )
 SELECT c.tenant_id, c.period_type, c.period_start, c.days_covered, c.partial_period, c.revenue,
        round(c.revenue / c.days_covered, 2) AS revenue_per_day,
-       round(c.revenue / NULLIF(lag(c.revenue) OVER w, 0) - 1, 4) AS growth_rate,
-       round((c.revenue / c.days_covered) / NULLIF(lag(c.revenue / c.days_covered) OVER w, 0) - 1, 4)
+       round(c.revenue / NULLIF(lag(c.revenue) OVER (PARTITION BY c.tenant_id, c.period_type ORDER BY c.period_start), 0) - 1, 4) AS growth_rate,
+       round((c.revenue / c.days_covered) / NULLIF(lag(c.revenue / c.days_covered) OVER (PARTITION BY c.tenant_id, c.period_type ORDER BY c.period_start), 0) - 1, 4)
            AS run_rate_growth
 FROM covered AS c
-WINDOW w AS (PARTITION BY c.tenant_id, c.period_type ORDER BY c.period_start)
 ORDER BY 1, 2, 3;

@@ -1,8 +1,8 @@
 WITH sessions AS (
     SELECT e.tenant_id, e.session_id, min(e.created_at) AS started_at, count(*) AS events,
-           EXTRACT(epoch FROM max(e.created_at) - min(e.created_at))::float8 AS duration_s
+           (EXTRACT(epoch FROM max(e.created_at)) - EXTRACT(epoch FROM min(e.created_at)))::float8 AS duration_s
     FROM models_app_event AS e
-        GROUP BY 1, 2
+    GROUP BY 1, 2
 )
 SELECT s.tenant_id, date_trunc('week', s.started_at AT TIME ZONE 'UTC')::date AS week,
        count(*) AS sessions,

@@ -10,10 +10,10 @@ bounds AS (
     GROUP BY 1
 ),
 months AS (
-    SELECT b.tenant_id,
-           generate_series(date_trunc('month', b.first_day::timestamp),
-                           date_trunc('month', b.last_day::timestamp), interval '1 month')::date AS month
+    SELECT b.tenant_id, g::date AS month
     FROM bounds AS b
+    CROSS JOIN generate_series(date_trunc('month', b.first_day::timestamp),
+                               date_trunc('month', b.last_day::timestamp), interval '1 month') AS g
 ),
 flags AS (
     SELECT m.tenant_id, m.month, s.monthly_amount,

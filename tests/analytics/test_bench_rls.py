@@ -36,6 +36,16 @@ def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None
     assert set(summary["over_target"]) == {m["name"] for m in document["metrics"] if not m["within_target"]}
 
 
+def test_the_app_form_carries_the_bound_predicate_unless_policy_only(world_db) -> None:
+    """Default: the text the runner sends (policy + explicit tenant_id); --policy-only: the policy alone."""
+    args = ("--metric", "mrr", "--repeat", "1", "--warmup", "0", "--min-ms", "0")
+    default = bench(*args)
+    policy_only = bench(*args, "--policy-only")
+    assert default["explicit_filter"] is True and "%(tenant)s" in default["app_form"]
+    assert policy_only["explicit_filter"] is False and "no explicit tenant predicate" in policy_only["app_form"]
+    assert default["metrics"][0]["rows"] == policy_only["metrics"][0]["rows"] > 0
+
+
 def test_plans_show_the_tenant_indexes(world_db) -> None:
     document = bench("--metric", "conversion_funnel", "--metric", "revenue_by_tenant_over_time",
                      "--repeat", "1", "--warmup", "0", "--min-ms", "0")

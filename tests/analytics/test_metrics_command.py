@@ -56,6 +56,12 @@ def test_list_names_every_metric() -> None:
     assert listed == list(metric_queries())
 
 
+def test_list_json_is_json() -> None:
+    listed = json.loads(run("--list", "--json"))
+    assert [m["name"] for m in listed] == list(metric_queries())
+    assert all(m["title"] and m["group"] and m["description"] for m in listed)
+
+
 def test_unknown_metric_lists_the_available_ones(world_db) -> None:
     with pytest.raises(CommandError, match=r"unknown metric 'revenue'.*average_order_value.*payment_success_rate"):
         run("--metric", "revenue")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 import re
 from io import StringIO
 from pathlib import Path
@@ -11,8 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connections
 
-from analytics.definitions import load_queries
-from analytics.report import CHARTS, OVERALL_CHARTS, tenant_sections
+from analytics.definitions import load_queries, metric_queries
+from analytics.report import CHARTS, OVERALL_CHARTS, ExtraSection, html_table, render_html, tenant_sections
 from analytics.runner import TenantRef, run_for_tenant
 from tests.analytics.browser import chromium, dump_dom, rendered_charts
 
@@ -31,6 +33,41 @@ def expected_chart_ids(page: str) -> list[str]:
     sections = re.findall(r'<section id="([^"]+)"', page)
     extra = [f"chart-overall-{suffix}" for suffix, _ in OVERALL_CHARTS] if "overall" in sections else []
     return extra + [f"chart-{s}-{suffix}" for s in sections for suffix, _ in CHARTS]
+
+
+def test_every_metric_is_on_the_page_with_its_definition(report_page: Path, metrics_world) -> None:
+    page = report_page.read_text(encoding="utf-8")
+    sections = re.findall(r'<section id="([^"]+)"', page)
+    for name, definition in metric_queries().items():
+        # Each of the twenty appears in every section, its definition text right with its chart.
+        assert page.count(f'<p class="definition"><code>{name}</code> ') == len(sections), name
+        assert html_escape(definition.description) in page, name
+    drawn = {suffix for suffix, _ in CHARTS}
+    assert set(metric_queries()) - {"conversion_funnel", "customer_retention_cohorts"} <= drawn
+
+
+def html_escape(text: str) -> str:
+    return html.escape(text)
+
+
+def test_overall_section_compares_tenants_and_counts_rows(report_page: Path, metrics_world) -> None:
+    page = report_page.read_text(encoding="utf-8")
+    overall = page.split('<section id="overall">', 1)[1].split("</section>", 1)[0]
+    assert "Tenants side by side" in overall and "Rows per table" in overall
+    for slug in metrics_world.tenants:
+        assert f'<td class="txt">{slug}</td>' in overall, slug
+    for table in ("models_app_subscription", "models_app_orderitem", "tenancy_tenant"):
+        assert f'<td class="txt">{table}</td>' in overall, "table names are written in full, never cut"
+
+
+def test_extra_sections_hook(tmp_path: Path) -> None:
+    table = html_table(["table", "source", "lake"], [("models_app_order", 3, 3)])
+    extra = ExtraSection("lake", "Lake vs source", table)
+    page = render_html([], title="t", generated=dt.datetime(2025, 1, 1), extra_sections=[extra])
+    assert '<a href="#lake">Lake vs source</a>' in page
+    assert '<section id="lake"><h2>Lake vs source</h2>' in page and '<td class="num">3</td>' in page
+    hostile = html_table(["<b>"], [("<script>",)])
+    assert "<script>" not in hostile and "&lt;b&gt;" in hostile
 
 
 def test_page_is_self_contained(report_page: Path, metrics_world) -> None:
@@ -89,8 +126,35 @@ def test_section_numbers_match_the_metrics(world_db) -> None:
     assert section.current_mrr == pytest.approx(float(mrr))
 
 
+def test_mrr_over_time_plots_complete_months_only(world_db) -> None:
+    """The last point is the end of the last month that is over, for every tenant alike.
+
+    Before, the series ended at the month of each tenant's latest subscription start: after
+    simulate_activity that was the end of the current month (a date in the future), with only
+    the tenants that had started a subscription this month, so the overall total fell off a cliff.
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT (date_trunc('month', now() AT TIME ZONE 'UTC') - interval '1 day')::date")
+        last_complete = cursor.fetchone()[0]
+    queries = load_queries()
+    ends = []
+    for slug, tenant_id in world_db.tenants.items():
+        rows = run_for_tenant(queries["mrr_over_time"], tenant_id).dicts()
+        assert rows, slug
+        ends.append(rows[-1]["month_end"])
+        assert all(r["month_end"] <= last_complete for r in rows)
+        assert all((r["month_end"] + dt.timedelta(days=1)).day == 1 for r in rows), "month ends only"
+    assert set(ends) == {last_complete}
+
+
 def test_bad_input_is_a_command_error(world_db, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="unknown tenant 'nope'"):
         call_command("report", "--tenant", "nope", "--out", str(tmp_path / "x.html"))
     with pytest.raises(CommandError, match="does not exist"):
         call_command("report", "--out", str(tmp_path / "missing" / "x.html"))
+    with pytest.raises(CommandError, match="it is a folder"):
+        call_command("report", "--out", str(tmp_path))
+    with pytest.raises(CommandError, match="cannot write /proc/r.html"):
+        call_command("report", "--out", "/proc/r.html")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -11,6 +12,8 @@ from analytics.collect import ROLES, SelectionError, collect, select_metrics, se
 from analytics.definitions import metric_queries
 from analytics.formatting import json_rows, table
 from analytics.runner import replication_connection
+from analytics.sample_sql import render_all
+from analytics.sqlgen import DIALECTS
 
 
 class Command(BaseCommand):
@@ -29,13 +32,25 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=ROLES, default="app",
                             help="app: per tenant under RLS (default); replication: one cross-tenant run")
         parser.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
-        parser.add_argument("--list", action="store_true", help="list the metric names and titles, then stop")
+        parser.add_argument("--list", action="store_true",
+                            help="list the metric names, groups and titles (with --json: and definitions), then stop")
+        parser.add_argument("--sql", action="store_true",
+                            help="print the SQL text of the metrics for --dialect instead of running them "
+                                 "(with --tenant: filtered to those tenants' ids)")
+        parser.add_argument("--dialect", choices=list(DIALECTS), default="postgres",
+                            help="with --sql: postgres (default), duckdb (over Silver) or athena (Trino)")
+        parser.add_argument("--out", metavar="PATH", help="with --sql: write the text to PATH instead of stdout "
+                                                          "(scripts/generate_sample_queries.sql is --dialect athena)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         available = metric_queries()
+        if options["out"] and not options["sql"]:
+            raise CommandError("--out goes with --sql")
         if options["list"]:
-            for query in available.values():
-                self.stdout.write(f"{query.name:28} {query.group:14} {query.title}")
+            self._list(available, as_json=options["json"])
+            return
+        if options["sql"]:
+            self._sql(available, options)
             return
         conn = replication_connection()
         try:
@@ -80,3 +95,43 @@ class Command(BaseCommand):
             rows = [(slugs[t.id], *row[1:]) for t in tenants for row in run.by_tenant[t.id].rows]
             self.stdout.write(table(["tenant", *run.columns[1:]], rows))
             self.stdout.write("")
+
+    def _list(self, available: dict, *, as_json: bool) -> None:
+        if as_json:
+            self.stdout.write(json.dumps([
+                {"name": d.name, "title": d.title, "group": d.group, "description": d.description}
+                for d in available.values()
+            ], indent=2))
+            return
+        for query in available.values():
+            self.stdout.write(f"{query.name:28} {query.group:14} {query.title}")
+
+    def _sql(self, available: dict, options: dict[str, Any]) -> None:
+        out = Path(options["out"]) if options["out"] else None
+        if out is not None and (out.is_dir() or not out.parent.is_dir()):
+            raise CommandError(f"cannot write {out}: not a file in an existing folder")
+        try:
+            definitions = select_metrics(options["metric"], available)
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from exc
+        if options["tenant"]:
+            conn = replication_connection()
+            try:
+                try:
+                    tenants = select_tenants(conn, options["tenant"])
+                except SelectionError as exc:
+                    raise CommandError(str(exc)) from exc
+            finally:
+                conn.close()
+            text = "\n".join(f"-- tenant {t.slug}\n" + render_all(definitions, options["dialect"], t.id)
+                             for t in tenants)
+        else:
+            text = render_all(definitions, options["dialect"])
+        if out is None:
+            self.stdout.write(text, ending="")
+            return
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {out}: {exc.strerror}") from exc
+        self.stdout.write(f"wrote {out}: {len(definitions)} metrics, {options['dialect']} dialect")

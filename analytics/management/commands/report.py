@@ -13,6 +13,18 @@ from analytics.report import overall_section, render_html, tenant_sections
 from analytics.runner import replication_connection
 
 
+def _probe_writable(out: Path) -> None:
+    """Fail before the work, not after it: open the file for appending (and remove it if we made it)."""
+    existed = out.exists()
+    try:
+        with out.open("a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if not existed:
+        out.unlink(missing_ok=True)
+
+
 class Command(BaseCommand):
     help = (
         "Write one self-contained HTML page (plotly inlined, renders offline) with revenue per day, the weekly "
@@ -30,8 +42,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = Path(options["out"])
-        if not out.parent.exists():
+        if not out.parent.is_dir():
             raise CommandError(f"cannot write {out}: folder {out.parent} does not exist")
+        if out.is_dir():
+            raise CommandError(f"cannot write {out}: it is a folder; give a file name such as {out / 'report.html'}")
+        _probe_writable(out)
         conn = replication_connection()
         try:
             try:
@@ -44,6 +59,9 @@ class Command(BaseCommand):
         sections += tenant_sections(tenants)
         note = "Per-tenant sections are computed as the app role inside each tenant's context (RLS)."
         page = render_html(sections, title=options["title"], generated=timezone.now(), note=note)
-        out.write_text(page, encoding="utf-8")
+        try:
+            out.write_text(page, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from exc
         charts = sum(page.count(f'id="chart-{s.key}-') for s in sections)
         self.stdout.write(f"wrote {out} ({len(page) / 1e6:.1f} MB): {len(sections)} sections, {charts} charts")
