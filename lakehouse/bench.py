@@ -61,7 +61,7 @@ def synthetic_batch(warehouse: Path, root: Path, changes: int) -> int:
         for index, (table, op, share) in enumerate(CHANGE_MIX):
             spec = specs[table]
             n = max(1, int(changes * share))
-            data = con.execute(sql.synthetic_changes_sql(spec, op, n)).to_arrow_table()
+            data = con.sql(sql.synthetic_changes_sql(spec, op, n)).to_arrow_table()
             seqs = pa.array([str(next_seq + i).zfill(sql.SEQ_WIDTH) for i in range(data.num_rows)], pa.string())
             next_seq += data.num_rows
             data = data.set_column(data.schema.get_field_index("change_seq"), "change_seq", seqs)

@@ -40,7 +40,7 @@ def catalog(warehouse: Path) -> SqlCatalog:
 
 
 def _arrow(con: duckdb.DuckDBPyConnection, query: str) -> pa.Table:
-    return con.execute(query).to_arrow_table()
+    return con.sql(query).to_arrow_table()
 
 
 def export(con: duckdb.DuckDBPyConnection, cat: SqlCatalog, spec: TableSpec, *, appended_only: bool) -> int:
