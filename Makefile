@@ -28,7 +28,7 @@ demo: install  ## install, start PostgreSQL, bootstrap, migrate, seed (kept if p
 	$(MANAGE) dbserver start
 	$(MANAGE) bootstrap_db
 	$(MANAGE) migrate --database owner --verbosity 0
-	$(MANAGE) check
+	$(MANAGE) check --database default
 	$(MANAGE) demo $(DEMO_FLAGS)
 	$(MANAGE) rls_audit
 

@@ -27,7 +27,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from project.database import point_all_aliases_at
+from project.database import current_database_name, point_all_aliases_at
 from rls.sql import qn
 from seeding import distributions as D
 from seeding.engine import UNIT_ORDER, SeedRequest, batches_for, seed
@@ -129,7 +129,7 @@ def run(scale: str, *, seed_value: int = 1, tenants: int = D.DEFAULT_TENANTS, da
 
     progress = progress or NullProgress()
     spec = WorldSpec(seed=seed_value, scale=scale, tenants=tenants, window=default_window(days))
-    original = str(settings.DATABASES["default"]["NAME"])
+    original = current_database_name()
     seed_db, ref_db = f"bench_seed_{os.getpid()}", f"bench_ref_{os.getpid()}"
     spool = tempfile.mkdtemp(prefix="bench_seed_")
     try:

@@ -2,9 +2,10 @@
 
 Resolution order: the ``X-Tenant`` header (a slug), then the host name (a tenant's
 ``domain``, or ``<slug>.<anything>``). No header on a platform host
-(``settings.TENANT_PLATFORM_HOSTS``: localhost, 127.0.0.1, testserver) → 400; unknown or inactive → 404. Paths in
-``settings.TENANT_EXEMPT_PATHS`` (admin, health check) need no tenant; the admin runs in
-the tenant a staff user picked for the session (``tenancy.admin``).
+(``TENANT_PLATFORM_HOSTS``: localhost, 127.0.0.1, testserver) → 400; unknown or inactive
+→ 404. Paths in ``TENANT_EXEMPT_PATHS`` (admin, health check) need no tenant; the admin runs in
+the tenant a staff user picked for the session (``tenancy.admin``). Both settings are
+read at call time through :mod:`tenancy.conf`.
 
 The middleware is synchronous. Django runs an async view behind it through
 ``async_to_sync``, and the view's ORM calls (``sync_to_async``, thread-sensitive) come back
@@ -15,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from tenancy import conf
 from tenancy.context import tenant_context
 from tenancy.exceptions import TenantInactive, TenantNotFound
 from tenancy.resolution import resolve_tenant
@@ -34,7 +35,7 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def _exempt(self, request: HttpRequest) -> bool:
-        return any(request.path.startswith(prefix) for prefix in getattr(settings, "TENANT_EXEMPT_PATHS", []))
+        return any(request.path.startswith(prefix) for prefix in conf.exempt_paths())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.tenant_id = None  # type: ignore[attr-defined]
@@ -48,7 +49,7 @@ class TenantMiddleware:
             return self.get_response(request)
         slug = request.META.get(HEADER, "").strip() or None
         host = None if slug else request.get_host().split(":", 1)[0].lower()
-        if not slug and host in getattr(settings, "TENANT_PLATFORM_HOSTS", []):
+        if not slug and host in conf.platform_hosts():
             return _error(400, "missing_tenant", "Send an X-Tenant header or use the tenant's host name.")
         try:
             tenant_id = resolve_tenant(slug=slug, host=host)
