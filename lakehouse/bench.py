@@ -57,7 +57,7 @@ def synthetic_batch(warehouse: Path, root: Path, changes: int) -> int:
     con = connect(warehouse, read_only=True)
     written = 0
     try:
-        next_seq = int(con.execute(sql.MAX_WATERMARK).fetchone()[0] or 0) + 1
+        next_seq = int(con.execute(sql.MAX_WATERMARK).fetchall()[0][0] or 0) + 1
         for index, (table, op, share) in enumerate(CHANGE_MIX):
             spec = specs[table]
             n = max(1, int(changes * share))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,19 +100,20 @@ def build(landing_root: str, warehouse: Path, *, s3_endpoint: str | None = None,
 
 
 def _gold_exists(con) -> bool:
-    return bool(con.execute(sql.GOLD_EXISTS).fetchone()[0])
+    return bool(con.execute(sql.GOLD_EXISTS).fetchall()[0][0])
 
 
 def follow(landing_root: str, warehouse: Path, *, interval: float = 1.0, max_seconds: float | None = None,
-           s3_endpoint: str | None = None, on_build=None) -> int:
-    """Build, then poll for new files every ``interval`` seconds (until Ctrl-C or ``max_seconds``)."""
+           s3_endpoint: str | None = None, on_build: Callable[[BuildReport], None] | None = None,
+           until: Callable[[], bool] | None = None, with_gold: bool = True) -> int:
+    """Build, then poll for new files every ``interval`` seconds (until Ctrl-C, ``max_seconds`` or ``until()``)."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     builds = 0
     while True:
-        report = build(landing_root, warehouse, s3_endpoint=s3_endpoint)
+        report = build(landing_root, warehouse, s3_endpoint=s3_endpoint, with_gold=with_gold)
         builds += 1
         if on_build is not None:
             on_build(report)
-        if deadline is not None and time.monotonic() >= deadline:
+        if (deadline is not None and time.monotonic() >= deadline) or (until is not None and until()):
             return builds
         time.sleep(interval)

@@ -1,8 +1,9 @@
 """The report section "lake vs source": row counts per table, freshness, Gold metrics from both engines.
 
-Returns an HTML fragment (a ``<section>``) that the analytics report includes next to its own
-pages (``render_html(..., extra_sections=[...])``); everything shown comes from one
-:class:`~lakehouse.verify.VerifyReport`, so the page and ``lake_verify`` never disagree.
+``lake_vs_source_section(report)`` is an ``analytics.report.ExtraSection`` for
+``render_html(..., extra_sections=[...])``; ``lake_vs_source_html(report)`` is its HTML body.
+Everything shown comes from one :class:`~lakehouse.verify.VerifyReport`, so the page and
+``lake_verify`` never disagree. Tables are built with the report's own ``html_table`` (escaped).
 """
 
 from __future__ import annotations
@@ -10,56 +11,43 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from analytics.report import ExtraSection, html_table
 from lakehouse.verify import VerifyReport
+
+SECTION_KEY = "lake-vs-source"
 
 
 def _seconds(value: Any) -> str:
     return "–" if value is None else f"{value:.2f} s"
 
 
-def _row(*cells: Any, bad: bool = False) -> str:
-    style = ' class="diff"' if bad else ""
-    return f"<tr{style}>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
-
-
 def lake_vs_source_html(report: VerifyReport) -> str:
     verdict = "the lake equals the source" if report.ok else "the lake DIFFERS from the source"
+    fresh = report.freshness
     parts = [
-        '<section id="lake-vs-source">',
-        "<h2>Lake vs source</h2>",
         f"<p><strong>{escape(verdict)}</strong>: {len(report.tables)} table/tenant pairs compared by row count "
         f"and fingerprint, {report.metrics_checked} Gold metrics compared with PostgreSQL.</p>",
-        "<h3>Rows per table</h3>",
-        "<table><thead><tr><th>table</th><th>source</th><th>lake (Silver)</th></tr></thead><tbody>",
+        html_table(["table", "source rows", "lake rows (Silver)", "equal"],
+                   [(t, c["source"], c["lake"], "yes" if c["source"] == c["lake"] else "NO")
+                    for t, c in sorted(report.rows.items())], caption="Rows per table"),
+        f"<p>Freshness, commit → visible in Silver, over {escape(str(fresh.get('cdc_rows', 0)))} CDC rows: "
+        f"p50 {_seconds(fresh.get('p50_seconds'))}, p95 {_seconds(fresh.get('p95_seconds'))}, "
+        f"max {_seconds(fresh.get('max_seconds'))}.</p>",
+        html_table(["table", "watermark (change_seq)", "last commit"],
+                   [(t, m["change_seq"], m["commit_timestamp"] or "–")
+                    for t, m in sorted(fresh.get("watermarks", {}).items())], caption="Watermarks"),
+        html_table(["metric", "PostgreSQL rows", "lake rows (DuckDB over Silver)", "differing values"],
+                   [(m["title"], m["source_rows"], m["lake_rows"], m["differences"]) for m in report.metrics],
+                   caption="Gold metrics from both engines"),
     ]
-    for table, counts in sorted(report.rows.items()):
-        parts.append(_row(table, counts["source"], counts["lake"], bad=counts["source"] != counts["lake"]))
-    parts.append("</tbody></table>")
-    fresh = report.freshness
-    parts += [
-        "<h3>Freshness (commit → visible in Silver)</h3>",
-        f"<p>{escape(str(fresh.get('cdc_rows', 0)))} CDC rows; p50 {_seconds(fresh.get('p50_seconds'))}, "
-        f"p95 {_seconds(fresh.get('p95_seconds'))}, max {_seconds(fresh.get('max_seconds'))}.</p>",
-        "<table><thead><tr><th>table</th><th>watermark (change_seq)</th><th>last commit</th></tr></thead><tbody>",
-    ]
-    for table, mark in sorted(fresh.get("watermarks", {}).items()):
-        parts.append(_row(table, mark["change_seq"], mark["commit_timestamp"] or "–"))
-    parts += [
-        "</tbody></table>",
-        "<h3>Gold metrics: PostgreSQL and DuckDB over Silver</h3>",
-        "<table><thead><tr><th>metric</th><th>PostgreSQL rows</th><th>lake rows</th><th>differing values</th>"
-        "</tr></thead><tbody>",
-    ]
-    for metric in report.metrics:
-        parts.append(_row(metric["title"], metric["source_rows"], metric["lake_rows"], metric["differences"],
-                          bad=bool(metric["differences"])))
-    parts.append("</tbody></table>")
     if report.table_differences:
-        parts.append("<h3>Differences</h3><ul>")
-        for check in report.table_differences:
-            parts.append(f"<li>{escape(check.table)} tenant {escape(check.tenant)}: {check.differing_keys} keys "
-                         f"(missing {escape(', '.join(check.missing_in_lake))}; extra "
-                         f"{escape(', '.join(check.extra_in_lake))}; changed {escape(', '.join(check.changed))})</li>")
-        parts.append("</ul>")
-    parts.append("</section>")
+        parts.append(html_table(
+            ["table", "tenant", "differing keys", "missing in lake", "extra in lake", "changed"],
+            [(c.table, c.tenant, c.differing_keys, ", ".join(c.missing_in_lake), ", ".join(c.extra_in_lake),
+              ", ".join(c.changed)) for c in report.table_differences],
+            caption="Differences"))
     return "\n".join(parts)
+
+
+def lake_vs_source_section(report: VerifyReport) -> ExtraSection:
+    return ExtraSection(SECTION_KEY, "Lake vs source", lake_vs_source_html(report))

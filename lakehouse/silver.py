@@ -74,7 +74,7 @@ def registered(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
 
 
 def next_build_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(sql.NEXT_BUILD_ID).fetchone()[0]
+    return con.execute(sql.NEXT_BUILD_ID).fetchall()[0][0]
 
 
 def _batch(spec: TableSpec, parts: list[tuple[LandedFile, pa.Table]]) -> pa.Table:
@@ -98,16 +98,16 @@ def merge(con: duckdb.DuckDBPyConnection, spec: TableSpec, parts: list[tuple[Lan
     try:
         con.register("stg_in", batch)
         con.execute(sql.staging_sql(spec, "stg_in", OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN))
-        bad_op, bad_seq, no_key = con.execute(sql.staging_problems_sql(spec)).fetchone()
+        bad_op, bad_seq, no_key = con.execute(sql.staging_problems_sql(spec)).fetchall()[0]
         if bad_op or bad_seq or no_key:
             raise SilverError(f"{spec.name}: {bad_op} rows with an unknown Op, {bad_seq} with a malformed "
                               f"change sequence, {no_key} without a key")
-        counts = con.execute(sql.toast_columns_sql(spec)).fetchone()
+        counts = con.execute(sql.toast_columns_sql(spec)).fetchall()[0]
         toast = [name for name, n in zip(spec.column_names, counts, strict=True) if n]
         if toast:
             con.execute(sql.toast_carry_sql(spec, toast))
         con.execute(sql.winners_sql(spec, toast))
-        applied, replaced, deleted, orphans = con.execute(sql.WINNER_STATS).fetchone()
+        applied, replaced, deleted, orphans = con.execute(sql.WINNER_STATS).fetchall()[0]
         if orphans:
             raise SilverError(f"{spec.name}: {orphans} updates keep an unchanged TOAST value of a row Silver "
                               "does not have (a missing earlier change)")
@@ -150,4 +150,4 @@ def register_empty(con: duckdb.DuckDBPyConnection, files: list[LandedFile], buil
 
 
 def silver_counts(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[str, int]:
-    return {spec.name: con.execute(sql.count_sql(spec, "duckdb")).fetchone()[0] for spec in specs}
+    return {spec.name: con.execute(sql.count_sql(spec, "duckdb")).fetchall()[0][0] for spec in specs}

@@ -140,7 +140,7 @@ def check_metrics(conn, con: duckdb.DuckDBPyConnection) -> tuple[list[dict[str, 
 
 def freshness(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Commit → visible in Silver, over every CDC row the lake applied (seconds)."""
-    n, p50, p95, worst = con.execute(sql.FRESHNESS_SUMMARY).fetchone()
+    n, p50, p95, worst = con.execute(sql.FRESHNESS_SUMMARY).fetchall()[0]
     marks = con.execute(sql.WATERMARKS).fetchall()
     return {"cdc_rows": n, "p50_seconds": p50, "p95_seconds": p95, "max_seconds": worst,
             "watermarks": {t: {"change_seq": s, "commit_timestamp": c} for t, s, c in marks}}

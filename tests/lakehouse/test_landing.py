@@ -14,7 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from cdc.sink import OutRow
 from lakehouse import iceberg
-from lakehouse.build import build
+from lakehouse.build import build, follow
 from lakehouse.landing import LandingError, classify, open_landing, read_landed
 from lakehouse.schema import spec_map
 from tests.lakehouse.landing_writer import cdc_name, seq, write_file
@@ -122,3 +122,20 @@ def test_build_never_imports_the_source_database() -> None:
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
         assert not names & forbidden, (module, names & forbidden)
+
+
+def test_follow_picks_up_files_landed_while_it_runs(tmp_path: Path) -> None:
+    spec = spec_map()[TABLE]
+    a, b = _tenant("first", None), _tenant("later", None)
+    write_file(tmp_path / "l", TABLE, "LOAD00000001", spec.column_names, [OutRow("I", "", "", a)])
+    reports = []
+
+    def land_more(report) -> None:
+        reports.append(report)
+        if len(reports) == 1:  # DMS flushes a CDC file after the first poll
+            write_file(tmp_path / "l", TABLE, cdc_name(1), spec.column_names, [OutRow("I", "", seq(1), b)])
+
+    follow(str(tmp_path / "l"), tmp_path / "w", interval=0.05, max_seconds=60, on_build=land_more,
+           until=lambda: len(reports) >= 3, with_gold=False)
+    assert [r.rows_applied for r in reports[:3]] == [1, 1, 0]
+    assert sorted(iceberg.read(tmp_path / "w", TABLE).column("slug").to_pylist()) == ["first", "later"]

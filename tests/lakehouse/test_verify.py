@@ -9,16 +9,18 @@ names the key.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from analytics.report import render_html
 from cdc.sink import OutRow
 from lakehouse.bench import run as run_bench
 from lakehouse.build import build
-from lakehouse.report import lake_vs_source_html
+from lakehouse.report import lake_vs_source_html, lake_vs_source_section
 from lakehouse.schema import spec_map, table_specs
 from lakehouse.verify import verify
 from models_app.models import Customer
@@ -62,9 +64,12 @@ def test_lake_equals_source_and_a_lost_change_is_caught(landed, replication_conn
     assert result.rows["models_app_customer"]["lake"] == result.rows["models_app_customer"]["source"]
     assert result.freshness["cdc_rows"] == 2
     assert all(m["source_rows"] == m["lake_rows"] and not m["differences"] for m in result.metrics)
-    page = lake_vs_source_html(result)
-    assert "the lake equals the source" in page and 'class="diff"' not in page
-    assert f"<td>models_app_customer</td><td>{result.rows['models_app_customer']['source']}</td>" in page
+    section = lake_vs_source_section(result)
+    assert section.key == "lake-vs-source" and "the lake equals the source" in section.html
+    assert "Differences" not in section.html and ">NO<" not in section.html
+    assert '<td class="txt">models_app_customer</td>' in section.html
+    page = render_html([], title="t", generated=dt.datetime.now(dt.UTC), extra_sections=[section])
+    assert 'href="#lake-vs-source"' in page and section.html in page
 
     # Negative control 1: the DELETE never landed -> the key is still in the lake.
     no_delete = tmp_path / "no-delete"
@@ -78,7 +83,7 @@ def test_lake_equals_source_and_a_lost_change_is_caught(landed, replication_conn
     assert diff.extra_in_lake == [landed["doomed"]]
     assert any("customer" in line for line in bad.metric_differences)
     page = lake_vs_source_html(bad)
-    assert "DIFFERS" in page and landed["doomed"] in page and 'class="diff"' in page
+    assert "DIFFERS" in page and "Differences" in page and landed["doomed"] in page and ">NO<" in page
 
     # Negative control 2: the UPDATE never landed -> the key differs.
     no_update = tmp_path / "no-update"
