@@ -143,11 +143,15 @@ def insert_winners_sql(spec: TableSpec) -> str:
 # --------------------------------------------------------------------------- fingerprint
 
 def _canonical(column: ColumnSpec, engine: str) -> str:
-    """The text of one value that both engines print identically (NULL handled by the caller)."""
+    """The text of one value that both engines print identically (NULL handled by the caller).
+
+    Timestamps compare at millisecond precision: DMS's Parquet carries milliseconds
+    (``ParquetTimestampInMillisecond=true``, what Athena reads), so that is what the lake can know.
+    """
     c = ident(column.name)
-    if column.kind == "timestamptz":  # microseconds since the epoch: no time-zone or format choice
-        return f"CAST(CAST(extract(epoch FROM {c}) * 1000000 AS bigint) AS text)" if engine == "postgresql" \
-            else f"CAST(epoch_us({c}) AS VARCHAR)"
+    if column.kind == "timestamptz":  # milliseconds since the epoch: no time-zone or format choice
+        return f"CAST(floor(extract(epoch FROM {c}) * 1000) AS bigint)::text" if engine == "postgresql" \
+            else f"CAST(epoch_us({c}) // 1000 AS VARCHAR)"
     if column.kind == "date":
         return f"to_char({c}, 'YYYY-MM-DD')" if engine == "postgresql" else f"strftime({c}, '%Y-%m-%d')"
     if column.kind == "inet" and engine == "postgresql":

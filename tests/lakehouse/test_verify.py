@@ -13,6 +13,10 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -20,6 +24,7 @@ from analytics.report import render_html
 from cdc.sink import OutRow
 from lakehouse.bench import run as run_bench
 from lakehouse.build import build
+from lakehouse.landing import open_landing, read_landed
 from lakehouse.report import lake_vs_source_html, lake_vs_source_section
 from lakehouse.schema import spec_map, table_specs
 from lakehouse.verify import verify
@@ -110,3 +115,34 @@ def test_bench_runs_end_to_end_on_a_small_world(landed, replication_conn, tmp_pa
     # Every synthetic change is newer than Silver (updates) or a new key (inserts): all are applied.
     assert incremental["changes"] > 0 and incremental["rows_applied"] == incremental["changes"]
     assert {"build_seconds", "verify_seconds", "reference_read_seconds", "reference_copy_seconds"} <= result.keys()
+
+
+def _as_dms_parquet(source: Path, target: Path) -> None:
+    """Rewrite a CSV landing as DMS's typed Parquet: timestamps in milliseconds without zone, decimals, booleans."""
+    specs = spec_map()
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    for path in source.rglob("*.csv"):
+        spec = specs[path.parent.name]
+        [file] = [f for f in open_landing(str(source)).list_files() if f.uri == str(path)]
+        con.register("landed", read_landed(path.read_bytes(), file, spec.column_names))
+        typed = ", ".join(f'CAST("{c.name}" AS {c.duckdb_type}) AS "{c.name}"' for c in spec.columns
+                          if c.kind in ("timestamptz", "decimal", "bool", "date", "int"))
+        table = con.sql(f"SELECT * REPLACE ({typed}) FROM landed").to_arrow_table()
+        for i, field in enumerate(table.schema):
+            if pa.types.is_timestamp(field.type):
+                millis = pc.cast(table.column(i), pa.timestamp("ms", tz="UTC"), safe=False)
+                table = table.set_column(i, field.name, pc.cast(millis, pa.timestamp("ms")))
+        out = target / path.relative_to(source).with_suffix(".parquet")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, out)
+        con.unregister("landed")
+    con.close()
+
+
+def test_typed_parquet_with_millisecond_timestamps_verifies(landed, replication_conn, tmp_path: Path) -> None:
+    """DMS's Parquet (typed, ParquetTimestampInMillisecond=true) proves equal: timestamps compare in ms."""
+    _as_dms_parquet(landed["landing"], tmp_path / "parquet")
+    build(str(tmp_path / "parquet"), tmp_path / "wh", with_gold=False)
+    result = verify(replication_conn, tmp_path / "wh", with_metrics=False)
+    assert result.ok, result.as_dict()
