@@ -104,8 +104,9 @@ def test_lake_verify_command_exits_non_zero_listing_the_difference(landed, tmp_p
     landed["delete"].unlink()
     with pytest.raises(CommandError, match="differs from the source"):
         call_command("lake_verify", "--landing", str(landed["landing"]), "--warehouse", str(tmp_path / "wh"),
-                     "--no-metrics")
+                     "--no-metrics", "--html", str(tmp_path / "lake.html"))
     assert landed["doomed"] in capsys.readouterr().out
+    assert landed["doomed"] in (tmp_path / "lake.html").read_text(encoding="utf-8")
 
 
 def test_bench_runs_end_to_end_on_a_small_world(landed, replication_conn, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics import replication_connection
+from analytics.report import render_html
 from lakehouse.build import build
 from lakehouse.landing import LandingError
+from lakehouse.report import lake_vs_source_section
 from lakehouse.silver import SilverError
 from lakehouse.verify import VerifyReport, verify
 
@@ -30,6 +33,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-build", action="store_true", help="compare the warehouse as it is")
         parser.add_argument("--no-metrics", action="store_true", help="compare the tables only")
         parser.add_argument("--json", action="store_true")
+        parser.add_argument("--html", default=None, metavar="FILE",
+                            help="also write the 'Lake vs source' page (the report's section) to FILE")
 
     def handle(self, *args: Any, **options: Any) -> None:
         warehouse = Path(options["warehouse"])
@@ -45,6 +50,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except duckdb.IOException as exc:
             raise CommandError(f"cannot open the warehouse {warehouse}: {exc}") from exc
+        if options["html"]:
+            page = render_html([], title="Lake vs source", generated=dt.datetime.now(dt.UTC),
+                               extra_sections=[lake_vs_source_section(report)])
+            try:
+                Path(options["html"]).write_text(page, encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(f"cannot write {options['html']}: {exc.strerror}") from exc
         if options["json"]:
             self.stdout.write(json.dumps(report.as_dict(), sort_keys=True, default=str))
         else:
