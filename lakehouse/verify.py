@@ -25,7 +25,7 @@ import duckdb
 from analytics import collect, compare_runs, list_tenants, metric_definitions
 from lakehouse import gold, sql
 from lakehouse.schema import TableSpec, table_specs
-from lakehouse.silver import connect
+from lakehouse.silver import DATABASE_FILE, SilverError, connect
 
 logger = logging.getLogger(__name__)
 #: How many differing keys a table check lists (the count is always complete).
@@ -156,9 +156,15 @@ def row_counts(checks: list[TableCheck]) -> dict[str, dict[str, int]]:
     return out
 
 
+def require_lake(warehouse: Path) -> None:
+    if not (Path(warehouse) / DATABASE_FILE).exists():
+        raise SilverError(f"there is no lake in {warehouse}; build it first (python manage.py lake_build)")
+
+
 def verify(conn, warehouse: Path, *, with_metrics: bool = True, specs: list[TableSpec] | None = None) -> VerifyReport:
     """Compare the warehouse with the source behind ``conn`` (a replication-role connection)."""
     specs = table_specs() if specs is None else specs
+    require_lake(warehouse)
     con = connect(warehouse, read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import socket
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from django.core.management import CommandError, call_command
 from moto.server import ThreadedMotoServer
 
 from cdc.sink import OutRow
@@ -139,3 +141,20 @@ def test_follow_picks_up_files_landed_while_it_runs(tmp_path: Path) -> None:
            until=lambda: len(reports) >= 3, with_gold=False)
     assert [r.rows_applied for r in reports[:3]] == [1, 1, 0]
     assert sorted(iceberg.read(tmp_path / "w", TABLE).column("slug").to_pylist()) == ["first", "later"]
+
+
+def test_lake_build_command_reports_json_and_fails_closed(tmp_path: Path, capsys) -> None:
+    spec = spec_map()[TABLE]
+    write_file(tmp_path / "l", TABLE, "LOAD00000001", spec.column_names, [OutRow("I", "", "", _tenant("j", None))])
+    call_command("lake_build", "--landing", str(tmp_path / "l"), "--warehouse", str(tmp_path / "w"), "--json",
+                 "--no-gold")
+    report = json.loads(capsys.readouterr().out)
+    assert (report["files_read"], report["rows_applied"]) == (1, 1)
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("lake_build", "--landing", str(tmp_path / "missing"), "--warehouse", str(tmp_path / "w"))
+    (tmp_path / "l" / "public" / TABLE / "part-0.csv").write_text("x")
+    with pytest.raises(CommandError, match="neither a DMS full-load name"):
+        call_command("lake_build", "--landing", str(tmp_path / "l"), "--warehouse", str(tmp_path / "w"))
+    with pytest.raises(CommandError, match="no lake in"):
+        call_command("lake_verify", "--landing", str(tmp_path / "l"), "--warehouse", str(tmp_path / "none"),
+                     "--no-build")

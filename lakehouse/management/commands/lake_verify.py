@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -17,7 +18,7 @@ from lakehouse.build import build
 from lakehouse.landing import LandingError
 from lakehouse.report import lake_vs_source_section
 from lakehouse.silver import SilverError
-from lakehouse.verify import VerifyReport, verify
+from lakehouse.verify import VerifyReport, require_lake, verify
 
 
 class Command(BaseCommand):
@@ -41,7 +42,11 @@ class Command(BaseCommand):
         try:
             if not options["no_build"]:
                 build(options["landing"], warehouse, s3_endpoint=options["s3_endpoint"])
-            conn = replication_connection(settings.DATABASES["default"]["NAME"])
+            require_lake(warehouse)
+            try:
+                conn = replication_connection(settings.DATABASES["default"]["NAME"])
+            except psycopg2.OperationalError as exc:
+                raise CommandError(f"cannot reach the source as the replication role: {str(exc).strip()}") from exc
             try:
                 report = verify(conn, warehouse, with_metrics=not options["no_metrics"])
             finally:
