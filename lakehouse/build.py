@@ -105,12 +105,13 @@ def _gold_exists(con) -> bool:
 
 def follow(landing_root: str, warehouse: Path, *, interval: float = 1.0, max_seconds: float | None = None,
            s3_endpoint: str | None = None, on_build: Callable[[BuildReport], None] | None = None,
-           until: Callable[[], bool] | None = None, with_gold: bool = True) -> int:
+           until: Callable[[], bool] | None = None, with_iceberg: bool = True, with_gold: bool = True) -> int:
     """Build, then poll for new files every ``interval`` seconds (until Ctrl-C, ``max_seconds`` or ``until()``)."""
     deadline = None if max_seconds is None else time.monotonic() + max_seconds
     builds = 0
     while True:
-        report = build(landing_root, warehouse, s3_endpoint=s3_endpoint, with_gold=with_gold)
+        report = build(landing_root, warehouse, s3_endpoint=s3_endpoint, with_iceberg=with_iceberg,
+                       with_gold=with_gold)
         builds += 1
         if on_build is not None:
             on_build(report)

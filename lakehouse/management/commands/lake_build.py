@@ -42,6 +42,7 @@ class Command(BaseCommand):
                 try:
                     follow(options["landing"], warehouse, interval=options["interval"],
                            max_seconds=options["max_seconds"], s3_endpoint=options["s3_endpoint"],
+                           with_iceberg=not options["no_iceberg"], with_gold=not options["no_gold"],
                            on_build=lambda r: self._print(r, options["json"], quiet_when_idle=True))
                 except KeyboardInterrupt:
                     return
