@@ -148,6 +148,3 @@ def register_empty(con: duckdb.DuckDBPyConnection, files: list[LandedFile], buil
                     [(f.uri, f.etag, f.schema, f.table, f.name, f.kind, f.size, 0, None, None, build_id)
                      for f in files])
 
-
-def silver_counts(con: duckdb.DuckDBPyConnection, specs: list[TableSpec]) -> dict[str, int]:
-    return {spec.name: con.execute(sql.count_sql(spec, "duckdb")).fetchall()[0][0] for spec in specs}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from botocore.exceptions import BotoCoreError, ClientError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from lakehouse.build import BuildReport, build, follow
@@ -55,6 +56,10 @@ class Command(BaseCommand):
         except duckdb.IOException as exc:
             raise CommandError(f"cannot open the warehouse {warehouse} (is another lake_build running?): "
                                f"{exc}") from exc
+        except duckdb.Error as exc:
+            raise CommandError(f"the lake failed in DuckDB: {str(exc).splitlines()[0]}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(f"cannot read the landing {options['landing']} from S3: {exc}") from exc
 
     def _print(self, report: BuildReport, as_json: bool, *, quiet_when_idle: bool) -> None:
         if quiet_when_idle and not report.files_read:

@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 import psycopg2
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -55,6 +56,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         except duckdb.IOException as exc:
             raise CommandError(f"cannot open the warehouse {warehouse}: {exc}") from exc
+        except duckdb.Error as exc:
+            raise CommandError(f"the lake failed in DuckDB: {str(exc).splitlines()[0]}") from exc
+        except (BotoCoreError, ClientError) as exc:
+            raise CommandError(f"cannot read the landing {options['landing']} from S3: {exc}") from exc
         if options["html"]:
             page = render_html([], title="Lake vs source", generated=dt.datetime.now(dt.UTC),
                                extra_sections=[lake_vs_source_section(report)])
