@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
             "the references measured in the same run.")
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--work", default=".lake-bench", help="scratch folder (landing and warehouses)")
+        parser.add_argument("--work", default=None,
+                            help="scratch folder for the landing and warehouses (default: a new temporary folder)")
         parser.add_argument("--landing", default=None, help="use this landing (e.g. from dms_task) instead of COPY")
         parser.add_argument("--changes", type=int, default=1000, help="rows in the incremental CDC batch")
         parser.add_argument("--json", action="store_true", help="(always JSON; accepted for symmetry)")
@@ -31,7 +33,9 @@ class Command(BaseCommand):
             raise CommandError("--changes must be at least 1.")
         conn = replication_connection(settings.DATABASES["default"]["NAME"])
         try:
-            result = run(conn, Path(options["work"]), landing=options["landing"], changes=options["changes"])
+            work = Path(options["work"] or tempfile.mkdtemp(prefix="lake-bench-"))
+            result = run(conn, work, landing=options["landing"], changes=options["changes"])
+            result["work"] = str(work)
         except (LandingError, SilverError) as exc:
             raise CommandError(str(exc)) from exc
         finally:
