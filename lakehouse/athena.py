@@ -32,7 +32,8 @@ def athena_type(column: ColumnSpec) -> str:
 def _cast(column: ColumnSpec, value: str) -> str:
     """A landed text value as the Silver type (PostgreSQL's '2024-01-01 12:00:00.5+00' made ISO 8601)."""
     if column.kind == "timestamptz":
-        iso = f"regexp_replace(replace({value}, ' ', 'T'), '([+-][0-9]{{2}})$', '$1:00')"
+        text = f"replace({value}, ' ', 'T')"
+        iso = f"CASE WHEN regexp_like({text}, '[+-][0-9]{{2}}$') THEN {text} || ':00' ELSE {text} END"
         return f"CAST(from_iso8601_timestamp_nanos({iso}) AT TIME ZONE 'UTC' AS timestamp(6))"
     if athena_type(column) == "string":
         return value
