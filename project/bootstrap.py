@@ -12,6 +12,7 @@ import psycopg2
 from psycopg2 import sql as pgsql
 
 from project.database import connect, database_name, role_credentials
+from project.staff import apply_staff_grants
 from rls.roles import configured_roles, database_statements, role_statements
 
 Log = Callable[[str], None]
@@ -67,6 +68,7 @@ def ensure_database(dbname: str, *, fresh: bool = False, log: Log = lambda _m: N
         with conn.cursor() as cursor:
             for statement in database_statements(roles, dbname):
                 cursor.execute(statement)
+            apply_staff_grants(cursor)  # the schema-wide grants above include Django's tables
     finally:
         conn.close()
     log(f"database {dbname}: ownership, grants and default privileges applied")

@@ -19,6 +19,7 @@ admin          ``postgres``                bootstrap only: creates the database 
 owner          ``lakehouse_owner``         owns schema and tables; runs migrations
 app            ``lakehouse_app``           the runtime role, subject to RLS
 replication    ``dms_replication``         AWS DMS: REPLICATION + BYPASSRLS + SELECT
+staff          ``lakehouse_staff``         Django's own tables (auth, admin log, sessions) only
 resolver       ``lakehouse_tenant_resolver``  NOLOGIN owner of the tenant lookup function
 =============  ==========================  =====================================================
 """
@@ -32,7 +33,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ROLE_KEYS = ("admin", "owner", "app", "replication")
+ROLE_KEYS = ("admin", "owner", "app", "replication", "staff")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ def role_credentials() -> dict[str, RoleCredentials]:
         "replication": RoleCredentials(
             "replication", _env("DATABASE_REPLICATION_USER", "dms_replication"),
             _env("DATABASE_REPLICATION_PASSWORD", "replication-dev-password"),
+        ),
+        # Django's auth, admin log and sessions: the serving role has no grant on them.
+        "staff": RoleCredentials(
+            "staff", _env("DATABASE_STAFF_USER", "lakehouse_staff"),
+            _env("DATABASE_STAFF_PASSWORD", "staff-dev-password"),
         ),
     }
 
@@ -130,6 +136,7 @@ def role_url(key: str, dbname: str | None = None) -> str:
     explicit = {
         "app": "DATABASE_URL", "owner": "DATABASE_OWNER_URL",
         "replication": "DATABASE_REPLICATION_URL", "admin": "DATABASE_ADMIN_URL",
+        "staff": "DATABASE_STAFF_URL",
     }[key]
     if os.environ.get(explicit):
         parts = urlsplit(os.environ[explicit])
