@@ -23,7 +23,8 @@ STAFF_APPS = frozenset({"auth", "admin", "sessions", "contenttypes"})
 STAFF_MODELS = frozenset({"tenancy.stafftenantaccess", "tenancy.adminlogtenant"})
 
 
-def is_staff_model(model: type[models.Model]) -> bool:
+def is_staff_model(model: type[models.Model] | models.Model) -> bool:
+    """For a model class or an instance (lazy objects such as ``request.user`` included)."""
     return model._meta.app_label in STAFF_APPS or model._meta.label_lower in STAFF_MODELS
 
 
@@ -46,7 +47,7 @@ class StaffRouter:
         return self._route(model)
 
     def allow_relation(self, obj1: models.Model, obj2: models.Model, **hints: Any) -> bool | None:
-        if is_staff_model(type(obj1)) and is_staff_model(type(obj2)):
+        if is_staff_model(obj1) and is_staff_model(obj2):
             return True
         return None
 

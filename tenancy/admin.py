@@ -80,7 +80,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
 
 
 def pick_tenant(request: HttpRequest) -> HttpResponse:
-    """The tenant picker: the tenants this user may administer; POST ``tenant=<id>`` picks one.
+    """The tenant picker: the tenants this user may administer; POST ``tenant=<id>`` (or ``slug``) picks one.
 
     Inactive tenants are listed as such and picked only with ``confirm_inactive=1``; a tenant
     the user may not administer (or no such tenant) is a 403 and changes nothing.
@@ -91,8 +91,8 @@ def pick_tenant(request: HttpRequest) -> HttpResponse:
             request.session.pop(ADMIN_SESSION_KEY, None)
             messages.info(request, "No tenant picked any more.")
             return HttpResponseRedirect(reverse("pick-tenant"))
-        wanted = request.POST.get("tenant", "")
-        entry = next((t for t in tenants if str(t.id) == wanted), None)
+        wanted, slug = request.POST.get("tenant", ""), request.POST.get("slug", "")
+        entry = next((t for t in tenants if (wanted and str(t.id) == wanted) or (slug and t.slug == slug)), None)
         if entry is None:
             messages.error(request, "You may not administer that tenant (or there is no such tenant).")
             return _picker(request, tenants, status=403)
