@@ -65,7 +65,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         tenant_id = self.log_tenant(obj)
         if tenant_id is not None:
             AdminLogTenant.objects.bulk_create(
-                [AdminLogTenant(entry=entry, tenant_id=tenant_id) for entry in _entries(logged)])
+                [AdminLogTenant(entry=entry, tenant=tenant_id) for entry in _entries(logged)])
         return logged
 
     def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
@@ -168,15 +168,15 @@ class TenantAdmin(TenantScopedAdmin):
 
 
 class StaffTenantAccessForm(forms.ModelForm):
-    tenant_id = forms.TypedChoiceField(label="Tenant", coerce=str, choices=())
+    tenant = forms.TypedChoiceField(label="Tenant", coerce=str, choices=())
 
     class Meta:
         model = StaffTenantAccess
-        fields = ["user", "tenant_id"]
+        fields = ["user", "tenant"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tenant_id"].choices = [
+        self.fields["tenant"].choices = [
             (str(entry.id), f"{entry.name} ({entry.slug})" + ("" if entry.is_active else " — inactive"))
             for entry in tenant_directory()
         ]
@@ -187,13 +187,13 @@ class StaffTenantAccessAdmin(admin.ModelAdmin):
     """Who may administer which tenant: superusers only (a binding is a right to a tenant's data)."""
 
     form = StaffTenantAccessForm
-    list_display = ("user", "tenant", "granted_at")
+    list_display = ("user", "tenant_name", "granted_at")
     list_select_related = ("user",)
 
     @admin.display(description="tenant")
-    def tenant(self, obj: StaffTenantAccess) -> str:
+    def tenant_name(self, obj: StaffTenantAccess) -> str:
         names = {entry.id: f"{entry.name} ({entry.slug})" for entry in tenant_directory()}
-        return names.get(obj.tenant_id, f"{obj.tenant_id} (no such tenant)")
+        return names.get(obj.tenant, f"{obj.tenant} (no such tenant)")
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)  # type: ignore[attr-defined]

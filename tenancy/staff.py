@@ -44,7 +44,7 @@ def administrable_tenants(user: Any) -> list[DirectoryEntry]:
     directory = tenant_directory()
     if user.is_superuser:
         return [_with_access(entry, "superuser") for entry in directory]
-    granted = set(StaffTenantAccess.objects.filter(user=user).values_list("tenant_id", flat=True))
+    granted = set(StaffTenantAccess.objects.filter(user=user).values_list("tenant", flat=True))
     return [entry for entry in directory if entry.id in granted]
 
 
@@ -58,7 +58,7 @@ def administrable_tenant(user: Any, tenant_id: Any) -> DirectoryEntry | None:
 
 
 def grant_tenant(user: Any, tenant_id: uuid.UUID) -> StaffTenantAccess:
-    access, _ = StaffTenantAccess.objects.get_or_create(user=user, tenant_id=tenant_id)
+    access, _ = StaffTenantAccess.objects.get_or_create(user=user, tenant=tenant_id)
     return access
 
 

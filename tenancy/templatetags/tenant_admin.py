@@ -26,5 +26,5 @@ def tenant_admin_log(context: dict[str, Any], limit: int = 10) -> list[LogEntry]
     if tenant_id is None:
         entries = entries.filter(tenant_link__isnull=True)
     else:
-        entries = entries.filter(tenant_link__tenant_id=tenant_id)
+        entries = entries.filter(tenant_link__tenant=tenant_id)
     return list(entries[:limit])

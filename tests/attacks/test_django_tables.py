@@ -128,7 +128,7 @@ def test_app_role_cannot_read_password_hashes_sessions_or_the_admin_log(database
     conn = as_role("app", database)
     try:
         for sql in ("SELECT password FROM auth_user", "SELECT session_key, session_data FROM django_session",
-                    "SELECT object_repr FROM django_admin_log", "SELECT tenant_id FROM tenancy_stafftenantaccess"):
+                    "SELECT object_repr FROM django_admin_log", "SELECT tenant FROM tenancy_stafftenantaccess"):
             assert refused(read, conn, sql), sql
     finally:
         conn.close()

@@ -130,7 +130,7 @@ def test_add_tenant_creates_it_in_its_own_context_and_picks_it(committed, staff_
     listing = client.get("/admin/tenancy/tenant/")
     assert b"added-by-admin" in listing.content and active_tenant(listing.content) == "Added By Admin"
     entry = LogEntry.objects.get(object_id=str(tenant_id))
-    assert AdminLogTenant.objects.get(entry=entry).tenant_id == tenant_id
+    assert AdminLogTenant.objects.get(entry=entry).tenant == tenant_id
 
 
 def test_add_tenant_refuses_duplicates_and_platform_domains_as_form_errors(committed, staff_users) -> None:
@@ -159,7 +159,7 @@ def test_staff_with_the_add_permission_are_bound_to_the_tenant_they_add(committe
     assert response.status_code == 302
     tenant_id = resolve_tenant(slug="staff-made")
     committed.tenant_ids.append(tenant_id)
-    assert list(user.tenant_access.values_list("tenant_id", flat=True)) == [tenant_id]
+    assert list(user.tenant_access.values_list("tenant", flat=True)) == [tenant_id]
 
 
 def test_recent_actions_show_the_active_tenants_entries_only(committed, staff_users) -> None:
