@@ -169,7 +169,8 @@ STAFF_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION
 STAFF_READ_ONLY_TABLES = frozenset({"auth_permission", "django_content_type"})
 STAFF_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 #: Django's migration history: the app role may read it (``runserver`` checks for unapplied
-#: migrations as the default connection) and nobody but the owner writes it.
+#: migrations as the default connection), the DMS role too (backups as that role must carry
+#: it), and nobody but the owner writes it.
 MIGRATIONS_TABLE = "django_migrations"
 #: Tenant id, slug, name, domain and state of every tenant, for the admin's tenant picker.
 STAFF_DIRECTORY_FUNCTION = "tenancy_tenant_directory"
@@ -230,8 +231,8 @@ def staff_table_statements(roles: Roles, tables: Sequence[str], sequences: Seque
 
     ``tables`` are the tables of the staff-routed models that exist, ``sequences`` the
     sequences they own. The app and DMS roles lose every privilege on them; the staff role
-    reads and writes them (reads only for permissions and content types). The app role keeps
-    SELECT on ``django_migrations``, nothing else.
+    reads and writes them (reads only for permissions and content types). The app and DMS roles
+    keep SELECT on ``django_migrations``, nothing else.
     """
     app, repl, staff = qn(roles.app), qn(roles.replication), qn(roles.staff)
     statements: list[str] = []
@@ -245,7 +246,7 @@ def staff_table_statements(roles: Roles, tables: Sequence[str], sequences: Seque
     migrations = f"public.{qn(MIGRATIONS_TABLE)}"
     statements += [
         f"REVOKE ALL ON {migrations} FROM {app}, {repl}",
-        f"GRANT SELECT ON {migrations} TO {app}",
+        f"GRANT SELECT ON {migrations} TO {app}, {repl}",
         f"GRANT SELECT ({', '.join(DIRECTORY_COLUMNS)}) ON public.{TENANT_TABLE} TO {qn(roles.resolver)}",
     ]
     return statements

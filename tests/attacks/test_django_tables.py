@@ -8,6 +8,8 @@ app role, SELECT on every table for the DMS role), and there it succeeds.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -19,7 +21,7 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client
 
-from project.database import connect
+from project.database import BASE_DIR, connect
 from project.routers import staff_tables
 from rls.roles import MIGRATIONS_TABLE
 from rls.sql import qn
@@ -216,3 +218,14 @@ def test_control_with_the_old_grants_every_attack_succeeds(database) -> None:
             repl.close()
             for alias in connections:
                 connections[alias].close()
+
+
+def test_backup_script_dumps_django_tables_as_the_staff_role_only() -> None:
+    """The backup as the DMS role skips exactly the staff tables (it may not read them); the staff role
+    dumps them. The shell patterns must cover every staff-routed table."""
+    text = (BASE_DIR / "scripts" / "backup_db.sh").read_text()
+    patterns = re.search(r'staff_tables="([^"]*)"', text).group(1).split()
+    for table in staff_tables():
+        assert any(fnmatch.fnmatch(f"public.{table}", pattern) for pattern in patterns), table
+    assert not fnmatch.fnmatch(f"public.{MIGRATIONS_TABLE}", "public.auth_*")
+    assert all(not fnmatch.fnmatch("public.models_app_customer", pattern) for pattern in patterns)
