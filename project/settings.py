@@ -17,6 +17,7 @@ ALLOWED_HOSTS = [
 
 INSTALLED_APPS = [
     "rls",  # first: its ``migrate`` command (runs as the owner role) overrides Django's
+    "project",  # before auth: its createsuperuser/changepassword use the staff alias by default
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -24,7 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "pgtrigger",
-    "project",
     "tenancy",
     "models_app",
     "seeding",

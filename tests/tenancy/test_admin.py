@@ -6,6 +6,8 @@ import re
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import User
+from django.core.management import call_command
 
 from tenancy import TenantNotFound, resolve_tenant, tenant_context
 from tenancy.middleware import ADMIN_SESSION_KEY
@@ -176,3 +178,15 @@ def test_recent_actions_show_the_active_tenants_entries_only(committed, staff_us
     assert str(doomed) in client.get("/admin/").content.decode()
     client.post("/admin/tenant/", {"tenant": str(globex.id)})
     assert str(doomed) not in client.get("/admin/").content.decode()
+
+
+def test_createsuperuser_uses_the_staff_role_by_default(committed, monkeypatch) -> None:
+    name = "cli-super-admin"
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "first-pw")
+    call_command("createsuperuser", interactive=False, username=name, email="cli@example.test", verbosity=0)
+    try:
+        user = User.objects.get(username=name)
+        assert user.is_superuser and user.check_password("first-pw")
+        assert logged_in(user).get("/admin/tenant/").status_code == 200
+    finally:
+        User.objects.filter(username=name).delete()
