@@ -148,6 +148,11 @@ class TenantAdmin(TenantScopedAdmin):
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return admin.ModelAdmin.has_add_permission(self, request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A tenant goes with all its rows, children first: that is cleanup_data's job, not a
+        # single DELETE the tenant's own rows would refuse (composite foreign keys).
+        return False
+
     def save_model(self, request: HttpRequest, obj: Tenant, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
