@@ -190,3 +190,11 @@ def test_createsuperuser_uses_the_staff_role_by_default(committed, monkeypatch) 
         assert logged_in(user).get("/admin/tenant/").status_code == 200
     finally:
         User.objects.filter(username=name).delete()
+
+
+def test_the_admin_does_not_delete_tenants(committed, staff_users) -> None:
+    acme = committed.tenant("acme-undeletable")
+    client = logged_in(staff_users(superuser=True))
+    client.post("/admin/tenant/", {"tenant": str(acme.id)})
+    assert client.get(f"/admin/tenancy/tenant/{acme.id}/delete/").status_code == 403
+    assert resolve_tenant(slug="acme-undeletable") == acme.id
