@@ -198,3 +198,13 @@ def test_the_admin_does_not_delete_tenants(committed, staff_users) -> None:
     client.post("/admin/tenant/", {"tenant": str(acme.id)})
     assert client.get(f"/admin/tenancy/tenant/{acme.id}/delete/").status_code == 403
     assert resolve_tenant(slug="acme-undeletable") == acme.id
+
+
+def test_stop_administering_clears_the_pick(committed, staff_users) -> None:
+    acme = committed.tenant("acme-clear")
+    client = logged_in(staff_users(acme))
+    client.post("/admin/tenant/", {"tenant": str(acme.id)})
+    assert b"Stop administering Acme-Clear" in client.get("/admin/tenant/").content
+    assert client.post("/admin/tenant/", {"action": "clear"}).status_code == 302
+    assert ADMIN_SESSION_KEY not in client.session
+    assert active_tenant(client.get("/admin/").content) is None
