@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
+from rls.checks import runtime_aliases
 from rls.replica import IDENTITY_SQL, identity_index_name
 
 ROLE_SQL = "SELECT rolreplication, rolbypassrls FROM pg_roles WHERE rolname = %s"
@@ -82,6 +83,6 @@ def cdc_findings(using: str = DEFAULT_DB_ALIAS) -> list[checks.CheckMessage]:
     return found
 
 
-@checks.register("cdc")
-def check_cdc(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    return cdc_findings()
+@checks.register("cdc", checks.Tags.database)
+def check_cdc(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    return [message for alias in runtime_aliases(databases) for message in cdc_findings(alias)]

@@ -30,7 +30,7 @@ import psycopg2.extras
 
 from cdc.decoding import Begin, Change, Commit, parse_line
 from cdc.sink import CsvSink, OutRow
-from project.database import role_url
+from project.database import current_database_name, role_url
 
 #: test_decoding options: commit timestamps for the lag measure, no empty BEGIN/COMMIT pairs.
 PLUGIN_OPTIONS = {"include-xids": "on", "include-timestamp": "on", "skip-empty-xacts": "on"}
@@ -57,9 +57,7 @@ def parse_lsn(text: str) -> int:
 
 
 def default_dbname() -> str:
-    from django.conf import settings
-
-    return str(settings.DATABASES["default"]["NAME"])
+    return current_database_name()
 
 
 def current_flush_lsn(dbname: str) -> int:

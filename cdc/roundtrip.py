@@ -31,6 +31,7 @@ from cdc.mapping import tenant_columns
 from cdc.slots import create_slot, drop_slot
 from cdc.workload.ledger import compare, percentile, read_captured
 from cdc.workload.simulator import CATEGORIES, run_workers
+from project.database import current_database_name
 
 
 class CheckError(RuntimeError):
@@ -47,7 +48,7 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
               operations: tuple[str, ...] = CATEGORIES, seed: int | None = None, out_dir: Path | None = None,
               restart_postgres: bool = False, consumer_timeout: float = 180.0,
               log: Any = lambda _m: None) -> dict[str, Any]:
-    dbname = str(settings.DATABASES["default"]["NAME"])
+    dbname = current_database_name()
     slot = f"cdc_check_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     scratch = None
     if out_dir is None:

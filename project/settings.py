@@ -1,4 +1,10 @@
-"""Django settings. Database wiring lives in :mod:`project.database`."""
+"""Django settings: declarations only. Importing them starts nothing and connects nowhere.
+
+Database wiring lives in :mod:`project.database` (built from the environment alone); the
+local server is found or started by :mod:`project.db_backend` when a connection opens.
+Each app reads its own settings at call time through its ``conf`` module
+(:mod:`tenancy.conf`, :mod:`rls.conf`).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,6 @@ ALLOWED_HOSTS = [
 ]
 
 INSTALLED_APPS = [
-    "rls",  # first: its ``migrate`` command (runs as the owner role) overrides Django's
     "project",  # before auth: its createsuperuser/changepassword use the staff alias by default
     "django.contrib.admin",
     "django.contrib.auth",
@@ -25,6 +30,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "pgtrigger",
+    "rls",
     "tenancy",
     "models_app",
     "seeding",
@@ -66,7 +72,8 @@ TEMPLATES = [
     },
 ]
 
-# ``default`` is the unprivileged runtime role; ``owner`` exists only to run migrations.
+# ``default`` is the unprivileged runtime role; ``owner`` exists only to run migrations
+# (``python manage.py migrate --database owner``; migrating through another alias is refused).
 DATABASES = {
     "default": django_database("app", conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))),
     "owner": django_database("owner"),
@@ -87,6 +94,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 #: Role names for ``rls`` (grants, checks, audit). Passwords stay in project.database.
 LAKEHOUSE_ROLES = {key: creds.name for key, creds in role_credentials().items()}
 LAKEHOUSE_ROLES["resolver"] = resolver_role_name()
+
+#: The alias whose role owns the tables: the only one ``migrate`` accepts (rls.conf).
+RLS_MIGRATION_DATABASE = "owner"
 
 #: Paths where the tenant middleware does not require a tenant (admin picks one per session).
 TENANT_EXEMPT_PATHS = ["/admin/", "/healthz", "/static/"]

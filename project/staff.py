@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.db import connections
 
 from project.routers import staff_tables
+from rls.conf import migration_database
 from rls.roles import (
     EXISTING_TABLES_SQL,
     MIGRATIONS_TABLE,
@@ -42,9 +42,9 @@ def apply_staff_grants(cursor: Any) -> int:
 
 
 def apply_after_migrate(using: str, **kwargs: Any) -> None:
-    """``post_migrate`` receiver: only on the owner's connection (``flush`` sends it too)."""
-    if connections[using].settings_dict.get("USER") != settings.LAKEHOUSE_ROLES["owner"]:
-        logger.debug("staff grants skipped on alias %s: not the owner role", using)
+    """``post_migrate`` receiver: only on the migration alias, the owner (``flush`` sends it too)."""
+    if using != migration_database():
+        logger.debug("staff grants skipped on alias %s: not the migration alias", using)
         return
     with connections[using].cursor() as cursor:
         count = apply_staff_grants(cursor)

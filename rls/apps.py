@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import pre_migrate
 
 
 class RlsConfig(AppConfig):
@@ -6,4 +7,7 @@ class RlsConfig(AppConfig):
     verbose_name = "Row-Level Security"
 
     def ready(self) -> None:
-        from rls import checks  # noqa: F401  (registers the system checks)
+        # Importing registers the system checks; the module imports models, hence here (app registry).
+        from rls import checks
+
+        pre_migrate.connect(checks.refuse_migrate_as_non_owner, dispatch_uid="rls.refuse_migrate_as_non_owner")

@@ -19,7 +19,10 @@
 # server's major version: the embedded server's own pg_dump is used when it serves the data).
 set -eu
 cd "$(dirname "$0")/.."
-PYTHON=${PYTHON:-python}
+# The project's virtualenv when there is one (make install), else python on PATH.
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
+fi
 
 if [ -z "${PG_DUMP:-}" ]; then
     if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_HOST:-}" ]; then

@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
 
 "$PYTHON" manage.py bootstrap_db                    # admin: roles, database, grants, resolver
-"$PYTHON" manage.py migrate --noinput --verbosity 1 # owner: tables, RLS + FORCE, policies, FKs
+"$PYTHON" manage.py migrate --database owner --noinput -v 1 # owner: tables, RLS + FORCE, policies, FKs
 "$PYTHON" manage.py rls_audit > /dev/null || {      # owner: read-only audit of the live catalog
     "$PYTHON" manage.py rls_audit --json >&2 || true
     echo "init_db: rls_audit found high or critical findings; refusing to continue" >&2
     exit 1
 }
+"$PYTHON" manage.py check --database default       # app: the runtime connection cannot bypass RLS
 echo "init_db: database ready and rls_audit passed"

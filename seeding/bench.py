@@ -19,6 +19,8 @@ Both databases are dropped at the end, and Django's aliases restored.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import resource
 import shutil
@@ -27,26 +29,35 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from project.database import point_all_aliases_at
+import numpy as np
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from project.bootstrap import drop_database, ensure_database, ensure_roles
+from project.database import connect, current_database_name, point_all_aliases_at
 from rls.sql import qn
 from seeding import distributions as D
+from seeding import tables as T
+from seeding.copytext import timestamps
 from seeding.engine import UNIT_ORDER, SeedRequest, batches_for, seed
+from seeding.interrupt import Stopped, StopSignal
 from seeding.memory import TreeMemorySampler
+from seeding.pools import copy_escape
 from seeding.progress import NullProgress, Progress
 from seeding.world import TenantPlan, WorldSpec, default_window
 
-#: Targets of issue 4 on a 2-core machine.
+__all__ = ["TARGETS", "run"]
+
+logger = logging.getLogger(__name__)
+
+#: Targets on a 2-core machine (docs/REQUIREMENTS.md).
 TARGETS = {"small": {"seconds": 10.0}, "medium": {"seconds": 40.0, "ratio": 0.8}, "large": {"seconds": 400.0},
            "peak_rss_mb": 500.0}
 TENANT_COLUMNS = ("id", "name", "slug", "domain", "created_at", "updated_at", "is_active", "settings")
 
 
 def _prepare(name: str) -> None:
-    from django.core.management import call_command
-    from django.db import connections
-
-    from project.bootstrap import ensure_database
-
     ensure_database(name, fresh=True)
     point_all_aliases_at(name)
     call_command("migrate", database="owner", verbosity=0, interactive=False)
@@ -60,13 +71,6 @@ def _peak_rss_mb() -> float:
 
 
 def _tenant_line(spec: WorldSpec, plan: TenantPlan) -> bytes:
-    import json
-
-    import numpy as np
-
-    from seeding.copytext import timestamps
-    from seeding.pools import copy_escape
-
     at = timestamps(np.array([plan.created_ms], dtype=np.int64))[0]
     fields = [str(plan.tenant_id), copy_escape(plan.name), plan.slug, plan.domain, at, at, "t",
               copy_escape(json.dumps(spec.tenant_settings(plan)))]
@@ -78,10 +82,10 @@ def _spool(spec: WorldSpec, batch_size: int, folder: str) -> dict[int, list[tupl
     files: dict[int, list[tuple[str, tuple[str, ...], str]]] = {}
     for plan in spec.plans:
         entries: list[tuple[str, tuple[str, ...], str]] = []
-        path = os.path.join(folder, f"{plan.index}-tenancy_tenant.copy")
+        path = os.path.join(folder, f"{plan.index}-{T.TENANT}.copy")
         with open(path, "wb") as fh:
             fh.write(_tenant_line(spec, plan))
-        entries.append(("tenancy_tenant", TENANT_COLUMNS, path))
+        entries.append((T.TENANT, TENANT_COLUMNS, path))
         handles: dict[str, Any] = {}
         try:
             for batch in batches_for(spec, plan, UNIT_ORDER[1:], batch_size):
@@ -98,8 +102,6 @@ def _spool(spec: WorldSpec, batch_size: int, folder: str) -> dict[int, list[tupl
 
 
 def _reference_load(dbname: str, entries: list[tuple[str, tuple[str, ...], str]]) -> dict[str, tuple[int, float]]:
-    from project.database import connect
-
     out: dict[str, tuple[int, float]] = {}
     conn = connect("admin", dbname=dbname)
     try:
@@ -121,34 +123,36 @@ def _table_report(totals: dict[str, tuple[int, float]]) -> dict[str, dict[str, f
 
 
 def run(scale: str, *, seed_value: int = 1, tenants: int = D.DEFAULT_TENANTS, days: int = D.DEFAULT_DAYS,
-        workers: int = 2, batch_size: int = 50_000, progress: Progress | None = None) -> dict[str, Any]:
-    from django.conf import settings
-    from django.db import connections
-
-    from project.bootstrap import drop_database, ensure_roles
-
+        workers: int = 2, batch_size: int = 50_000, progress: Progress | None = None,
+        stop: StopSignal | None = None) -> dict[str, Any]:
+    """The figures as a JSON-ready dict; raises :class:`~seeding.interrupt.Stopped` if ``stop`` is set."""
     progress = progress or NullProgress()
+    stop = stop or StopSignal()
     spec = WorldSpec(seed=seed_value, scale=scale, tenants=tenants, window=default_window(days))
-    original = str(settings.DATABASES["default"]["NAME"])
+    original = current_database_name()
     seed_db, ref_db = f"bench_seed_{os.getpid()}", f"bench_ref_{os.getpid()}"
     spool = tempfile.mkdtemp(prefix="bench_seed_")
     try:
         ensure_roles()
-        progress.message(f"preparing scratch databases {seed_db} and {ref_db}")
+        logger.info("preparing scratch databases %s and %s", seed_db, ref_db)
         _prepare(ref_db)
         _prepare(seed_db)
-        progress.message(f"seeding {scale} ({spec.describe()}) with {workers} worker(s)")
+        logger.info("seeding %s (%s) with %d worker(s)", scale, spec.describe(), workers)
         with TreeMemorySampler() as memory:
             result = seed(SeedRequest(spec=spec, units=UNIT_ORDER, workers=workers, batch_size=batch_size),
-                          progress)
+                          progress, stop)
+        if result.interrupted:
+            raise Stopped("bench_seed")
         peak = _peak_rss_mb()
         seed_seconds = result.seconds
         seed_tables = result.table_totals()
-        seed_tables["tenancy_tenant"] = (sum(1 for t in result.tenants if t.created), 0.0)
+        seed_tables[T.TENANT] = (sum(1 for t in result.tenants if t.created), 0.0)
         connections.close_all()
-        progress.message("spooling the same rows for the reference load (untimed)")
+        logger.info("spooling the same rows for the reference load (untimed)")
         files = _spool(spec, batch_size, spool)
-        progress.message(f"reference: raw COPY by the admin role into {ref_db}")
+        if stop.is_set():
+            raise Stopped("bench_seed")
+        logger.info("reference: raw COPY by the admin role into %s", ref_db)
         started = time.perf_counter()
         ref_tables: dict[str, list[float]] = {}
         order = sorted(files, key=lambda i: -spec.plans[i].estimated_rows())

@@ -3,48 +3,36 @@
 ``ru_maxrss`` gives the peak of one process; the seeding engine runs tenants in worker
 processes at the same time, so the question "how much memory does seeding need" is about
 the whole tree at one moment. RSS counts pages shared after ``fork`` once per process, so the
-sum of RSS overstates; PSS (proportional set size, ``/proc/<pid>/smaps_rollup``) divides
-each shared page among its sharers and sums to the real total.
+sum of RSS overstates; PSS (proportional set size) divides each shared page among its
+sharers and sums to the real total. psutil reads both (``memory_full_info().pss``) and
+walks the tree (``Process.children(recursive=True)``).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 
-PROC = Path("/proc")
+import psutil
 
-
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in (PROC / str(pid) / "task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
+__all__ = ["TreeMemorySampler", "pss_kb", "tree"]
 
 
 def tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants (Linux ``/proc``)."""
-    out, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        out.append(current)
-        todo += _children(current)
-    return out
+    """``pid`` and all its descendants (an empty list if ``pid`` is gone)."""
+    try:
+        process = psutil.Process(pid)
+        return [pid, *(child.pid for child in process.children(recursive=True))]
+    except psutil.NoSuchProcess:
+        return []
 
 
 def pss_kb(pid: int) -> int:
     """Proportional set size of one process in kB (0 if it is gone or unreadable)."""
     try:
-        for line in (PROC / str(pid) / "smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except (OSError, ValueError):
-        pass
-    return 0
+        return int(psutil.Process(pid).memory_full_info().pss) // 1024
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, AttributeError):
+        return 0  # AttributeError: a platform without PSS
 
 
 class TreeMemorySampler:
@@ -60,7 +48,11 @@ class TreeMemorySampler:
 
     @property
     def available(self) -> bool:
-        return (PROC / str(self.pid) / "smaps_rollup").exists()
+        """PSS is known on this platform (Linux) for the sampled process."""
+        try:
+            return hasattr(psutil.Process(self.pid).memory_full_info(), "pss")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return False
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -22,7 +22,7 @@ MIN_BATCH, MAX_BATCH = 100, 1_000_000
 
 def add_world_arguments(parser: Any) -> None:
     parser.add_argument("--tenants", default=None, help=f"number of tenants, 1-{D.MAX_TENANTS} "
-                        f"(default {D.DEFAULT_TENANTS}: the §5.2 mix)")
+                        f"(default {D.DEFAULT_TENANTS}: the standard mix of tenant profiles)")
     parser.add_argument("--scale", default="small", help="small | medium | large (default small)")
     parser.add_argument("--start-date", dest="start_date", default=None,
                         help="first day of the history, YYYY-MM-DD (default: --days before today)")

@@ -1,30 +1,44 @@
-"""Progress reporting for seeding: tqdm bars on a terminal, plain lines otherwise, or nothing.
+"""Progress of long seeding work: tqdm bars on a terminal, periodic log lines otherwise.
 
-One bar per tenant (its current table and rows/s in the description), so a parallel run
-shows every worker's tenant at once. When the output is not a terminal (CI logs, pipes),
-each finished (tenant, table) prints one line instead of redrawn bars. Worker processes
-report through a queue to the parent, which owns the terminal.
+The engine reports three events per tenant (start, rows done in a table, finish) to a
+:class:`Progress`. On a terminal, :class:`BarProgress` shows one tqdm bar per tenant in
+flight (its current table in the description), so a parallel run shows every worker's
+tenant at once. Elsewhere (CI logs, pipes), :class:`LogProgress` writes log lines through
+the ``seeding.progress`` logger: one per finished (tenant, table), one per tenant, and one
+every :data:`LOG_EVERY_SECONDS` while a long table is still running. Worker processes
+report through a queue to the parent, which owns the terminal (:class:`QueueProgress`,
+:func:`relay`). Which one a command gets, and whether it shows anything, follows
+``--verbosity`` (:func:`for_command`).
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 import threading
+import time
 from typing import IO, Any, Protocol
 
 from tqdm import tqdm
+
+from seeding.tables import short as _short
+
+__all__ = ["BarProgress", "LogProgress", "NullProgress", "Progress", "QueueProgress", "for_command", "relay"]
+
+logger = logging.getLogger(__name__)
+
+#: While a table is still running, a log line at most this often per tenant.
+LOG_EVERY_SECONDS = 10.0
 
 
 class Progress(Protocol):
     def start_tenant(self, slug: str, total: int) -> None: ...
     def advance(self, slug: str, table: str, rows: int, seconds: float) -> None: ...
     def finish_tenant(self, slug: str, summary: str) -> None: ...
-    def message(self, text: str) -> None: ...
     def close(self) -> None: ...
 
 
 class NullProgress:
-    """``--verbosity 0``."""
+    """``--verbosity 0``: nothing."""
 
     def start_tenant(self, slug: str, total: int) -> None:
         pass
@@ -35,23 +49,19 @@ class NullProgress:
     def finish_tenant(self, slug: str, summary: str) -> None:
         pass
 
-    def message(self, text: str) -> None:
-        pass
-
     def close(self) -> None:
         pass
 
 
-def _short(table: str) -> str:
-    return table.removeprefix("models_app_").removeprefix("tenancy_")
+class LogProgress:
+    """Log lines: readable in CI logs and pipes, where redrawn bars are noise."""
 
-
-class LineProgress:
-    """One line per finished (tenant, table) and per tenant: readable in logs."""
-
-    def __init__(self, stream: IO[str]) -> None:
-        self.stream = stream
+    def __init__(self, verb: str = "seeding", every: float = LOG_EVERY_SECONDS) -> None:
+        self.verb = verb
+        self.every = every
         self._current: dict[str, tuple[str, int, float]] = {}
+        self._totals: dict[str, tuple[int, int]] = {}  # slug -> (rows done, rows planned)
+        self._last_line: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _flush_table(self, slug: str) -> None:
@@ -59,13 +69,13 @@ class LineProgress:
         if entry and entry[1]:
             table, rows, seconds = entry
             rate = rows / seconds if seconds > 0 else 0.0
-            self.stream.write(f"  {slug}: {_short(table)} {rows:,} rows ({rate:,.0f} rows/s)\n")
-            self.stream.flush()
+            logger.info("  %s: %s %s rows (%s rows/s)", slug, _short(table), f"{rows:,}", f"{rate:,.0f}")
 
     def start_tenant(self, slug: str, total: int) -> None:
         with self._lock:
-            self.stream.write(f"{slug}: seeding (~{total:,} rows)\n")
-            self.stream.flush()
+            self._totals[slug] = (0, total)
+            self._last_line[slug] = time.monotonic()
+            logger.info("%s: %s (~%s rows)", slug, self.verb, f"{total:,}")
 
     def advance(self, slug: str, table: str, rows: int, seconds: float) -> None:
         with self._lock:
@@ -75,24 +85,27 @@ class LineProgress:
                 current = None
             table_, r, s = current or (table, 0, 0.0)
             self._current[slug] = (table_, r + rows, s + seconds)
+            done, total = self._totals.get(slug, (0, 0))
+            self._totals[slug] = (done + rows, total)
+            now = time.monotonic()
+            if now - self._last_line.get(slug, now) >= self.every:
+                self._last_line[slug] = now
+                share = f" ({(done + rows) / total:.0%})" if total else ""
+                logger.info("  %s: %s, %s rows so far%s", slug, _short(table), f"{done + rows:,}", share)
 
     def finish_tenant(self, slug: str, summary: str) -> None:
         with self._lock:
             self._flush_table(slug)
-            self.stream.write(f"{slug}: {summary}\n")
-            self.stream.flush()
-
-    def message(self, text: str) -> None:
-        with self._lock:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            self._totals.pop(slug, None)
+            self._last_line.pop(slug, None)
+            logger.info("%s: %s", slug, summary)
 
     def close(self) -> None:
         pass
 
 
 class BarProgress:
-    """tqdm bars, one per tenant in flight."""
+    """tqdm bars, one per tenant in flight; each tenant's summary is logged above them."""
 
     def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
@@ -121,11 +134,7 @@ class BarProgress:
             self._slots.pop(slug, None)
             if bar is not None:
                 bar.close()
-            tqdm.write(f"{slug}: {summary}", file=self.stream)
-
-    def message(self, text: str) -> None:
-        with self._lock:
-            tqdm.write(text, file=self.stream)
+        logger.info("%s: %s", slug, summary)
 
     def close(self) -> None:
         with self._lock:
@@ -149,9 +158,6 @@ class QueueProgress:
     def finish_tenant(self, slug: str, summary: str) -> None:
         self.q.put(("finish_tenant", (slug, summary)))
 
-    def message(self, text: str) -> None:
-        self.q.put(("message", (text,)))
-
     def close(self) -> None:
         pass
 
@@ -172,12 +178,11 @@ def relay(q: Any, target: Progress) -> threading.Thread:
     return thread
 
 
-def for_command(verbosity: int, stream: IO[str] | None = None) -> Progress:
-    """Bars on a terminal, lines elsewhere, nothing at verbosity 0."""
-    stream = stream or sys.stderr
+def for_command(verbosity: int, stream: IO[str], verb: str = "seeding") -> Progress:
+    """Bars when ``stream`` is a terminal, log lines elsewhere, nothing at ``--verbosity 0``."""
     if verbosity <= 0:
         return NullProgress()
     isatty = getattr(stream, "isatty", None)
     if isatty is not None and isatty():
         return BarProgress(stream)
-    return LineProgress(stream)
+    return LogProgress(verb)

@@ -1,14 +1,14 @@
 """Run each request inside the tenant context of the tenant it addresses.
 
 Resolution order: the ``X-Tenant`` header (a slug), then the host name. A host under a
-platform domain (``settings.TENANT_PLATFORM_DOMAINS``: ``<slug>.localhost``) resolves by its
-slug only, so no tenant can capture another's address by claiming it as its ``domain``; any
-other host resolves by a tenant's ``domain`` (or ``<slug>.<anything>``). No header on a
-platform host (``settings.TENANT_PLATFORM_HOSTS``: localhost, 127.0.0.1, testserver) → 400;
-a malformed header → 400; unknown or inactive → 404. Paths in
-``settings.TENANT_EXEMPT_PATHS`` (admin, health check) need no tenant; the admin runs in the
-tenant a staff user picked for the session (``tenancy.admin``), re-checked on every request
-against the tenants that user may administer (``tenancy.staff``).
+platform domain (``TENANT_PLATFORM_DOMAINS``: ``<slug>.localhost``) resolves by its slug
+only, so no tenant can capture another's address by claiming it as its ``domain``; any other
+host resolves by a tenant's ``domain`` (or ``<slug>.<anything>``). No header on a platform
+host (``TENANT_PLATFORM_HOSTS``: localhost, 127.0.0.1, testserver) → 400; a malformed header
+→ 400; unknown or inactive → 404. Paths in ``TENANT_EXEMPT_PATHS`` (admin, health check)
+need no tenant; the admin runs in the tenant a staff user picked for the session
+(``tenancy.admin``), re-checked on every request against the tenants that user may
+administer (``tenancy.staff``). Settings are read at call time through :mod:`tenancy.conf`.
 
 The middleware is synchronous. Django runs an async view behind it through
 ``async_to_sync``, and the view's ORM calls (``sync_to_async``, thread-sensitive) come back
@@ -21,12 +21,12 @@ import logging
 import re
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.http.request import split_domain_port
 
+from tenancy import conf
 from tenancy.context import tenant_context
 from tenancy.exceptions import TenantInactive, TenantNotFound
 from tenancy.resolution import resolve_tenant
@@ -73,7 +73,7 @@ class TenantMiddleware:
         self.get_response = get_response
 
     def _exempt(self, request: HttpRequest) -> bool:
-        return any(request.path.startswith(prefix) for prefix in getattr(settings, "TENANT_EXEMPT_PATHS", []))
+        return any(request.path.startswith(prefix) for prefix in conf.exempt_paths())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.tenant_id = None  # type: ignore[attr-defined]
@@ -92,7 +92,7 @@ class TenantMiddleware:
                 host, _port = split_domain_port(request.get_host())
             except DisallowedHost:
                 return _bad_host()
-            if host in getattr(settings, "TENANT_PLATFORM_HOSTS", []):
+            if host in conf.platform_hosts():
                 return _error(400, "missing_tenant", "Send an X-Tenant header or use the tenant's host name.")
             label = platform_subdomain(host)
             if label is not None:
@@ -129,8 +129,8 @@ class TenantMiddleware:
 
 def platform_subdomain(host: str) -> str | None:
     """``acme`` for ``acme.localhost`` (a platform domain), else None."""
-    for domain in getattr(settings, "TENANT_PLATFORM_DOMAINS", []):
-        suffix = "." + domain.lower()
+    for domain in conf.platform_domains():
+        suffix = "." + domain
         if host.endswith(suffix) and len(host) > len(suffix):
             return host[: -len(suffix)]
     return None

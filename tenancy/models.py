@@ -20,6 +20,7 @@ from django.db import models
 from django.utils import timezone
 
 from rls.constraints import TenantForeignKeyConstraint, TenantIsolationPolicy
+from tenancy import conf
 from tenancy.context import current_tenant_id
 from tenancy.ids import uuid7
 from tenancy.managers import CurrentTenantManager, TenantManager
@@ -117,10 +118,8 @@ def validate_tenant_domain(value: str | None) -> None:
     if not re.fullmatch(DOMAIN_PATTERN, value):
         raise ValidationError("Enter a lower-case host name such as shop.example.com (no port, no IP address).",
                               code="invalid_domain")
-    platform_hosts = {h.lower() for h in getattr(settings, "TENANT_PLATFORM_HOSTS", [])}
-    platform_domains = [d.lower() for d in getattr(settings, "TENANT_PLATFORM_DOMAINS", [])]
-    if value in platform_hosts or re.search(LOCALHOST_PATTERN, value) or any(
-            _under(value, parent) for parent in platform_domains):
+    if value in conf.platform_hosts() or re.search(LOCALHOST_PATTERN, value) or any(
+            _under(value, parent) for parent in conf.platform_domains()):
         raise ValidationError(f"{value} belongs to the platform (tenants are reached at <slug>.<platform domain>): "
                               "a tenant cannot claim it.", code="platform_domain")
 

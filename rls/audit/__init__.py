@@ -7,7 +7,9 @@ connection; ``manage.py rls_audit`` opens one as the owner role (see that comman
 Everything happens in one transaction that is always rolled back: the only thing the audit
 ever creates is a TEMP probe table on which it lets PostgreSQL deparse the *expected*
 policy, so live and expected expressions are compared in PostgreSQL's own spelling
-(``pg_get_expr``) instead of by fragile text normalisation.
+(``pg_get_expr``) instead of by fragile text normalisation. Whether a condition *is* the
+tenant predicate (``POLICY_WITHOUT_TENANT``, ``POLICY_OR_BYPASS``) is decided by
+:func:`rls.predicate.is_tenant_predicate`, the rule the system check ``rls.E006`` uses too.
 
 Severities: ``critical`` (tenant isolation is broken now), ``high`` (one step from broken,
 or the audit could not verify), ``medium`` (operational or defence-in-depth gap),
@@ -44,6 +46,7 @@ from rls.audit.catalog import (
     declared_tables,
     effective_privileges,
     expected_policies,
+    judge_tenant_predicates,
     read_role_infos,
     rows,
 )
@@ -112,6 +115,8 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     for table, publication in rows(cursor, PUBLICATIONS_SQL):
         if table in tables:
             tables[table].publications.append(publication)
+
+    judge_tenant_predicates(cursor, tables)
 
     role_rows = rows(cursor, ROLES_SQL, {"names": [roles[k] for k in ("owner", "app", "replication", "resolver")]})
     infos = read_role_infos(role_rows, roles)

@@ -11,6 +11,7 @@ from typing import Any
 
 from rls import sql
 from rls.constraints import TenantForeignKeyConstraint, tenant_policy_of, tenant_scoped_models
+from rls.predicate import is_tenant_predicate
 from rls.roles import (
     Roles,
 )
@@ -49,6 +50,16 @@ class PolicyInfo:
     roles: list[str]
     using: str | None
     with_check: str | None
+    #: Whether USING / WITH CHECK is the tenant predicate (:func:`rls.predicate.is_tenant_predicate`);
+    #: None when not judged (the expected policies of the probe).
+    using_is_tenant: bool | None = None
+    check_is_tenant: bool | None = None
+
+    def not_tenant_predicate(self) -> list[str]:
+        """The stored conditions that were judged not to be the tenant predicate."""
+        return [expression for expression, judged in ((self.using, self.using_is_tenant),
+                                                      (self.with_check, self.check_is_tenant))
+                if expression is not None and judged is False]
 
 
 @dataclass
@@ -300,6 +311,17 @@ def expected_policies(cursor: Any, declared: list[DeclaredTable]) -> dict[str, P
     finally:
         cursor.execute("ROLLBACK TO SAVEPOINT rls_audit_probe")
     return {d.table: renamed(expected[d.column], d.policy) for d in declared}
+
+
+def judge_tenant_predicates(cursor: Any, tables: dict[str, TableInfo]) -> None:
+    """Mark each policy condition of the tenant tables as the tenant predicate or not (the one rule)."""
+    for name, info in tables.items():
+        if not info.tenant_scoped:
+            continue
+        column = info.policy_column or sql.DEFAULT_TENANT_COLUMN
+        for policy in info.policies:
+            policy.using_is_tenant = is_tenant_predicate(cursor, name, policy.using, column)
+            policy.check_is_tenant = is_tenant_predicate(cursor, name, policy.with_check, column)
 
 
 def renamed(policy: PolicyInfo, name: str) -> PolicyInfo:

@@ -83,11 +83,13 @@ def policy_findings(table: str, column: str, policy: PolicyInfo, declared: Decla
     if any(e.strip("() ").lower() == "true" for e in expressions) or not expressions:
         findings.append(Finding("critical", "POLICY_ALLOWS_ALL", subject,
                                 f"policy {policy.name} on {table} has a USING/WITH CHECK of true (or none)"))
-    elif not all(sql.mentions_tenant(e, column) for e in expressions):
+    # Whether a condition is the tenant predicate is decided by rls.predicate (the one rule the
+    # system check uses too); the OR test only chooses the wording.
+    elif any(not sql.ors_another_condition(e) for e in policy.not_tenant_predicate()):
         findings.append(Finding("critical" if policy.permissive else "medium", "POLICY_WITHOUT_TENANT", subject,
-                                f"policy {policy.name} on {table} has an expression without the tenant "
+                                f"policy {policy.name} on {table} has an expression that is not the tenant "
                                 f"predicate on {column}"))
-    if policy.permissive and any(sql.ors_another_condition(e) for e in expressions):
+    if policy.permissive and any(sql.ors_another_condition(e) for e in policy.not_tenant_predicate()):
         findings.append(Finding("critical", "POLICY_OR_BYPASS", subject,
                                 f"permissive policy {policy.name} on {table} ORs another condition into the "
                                 "tenant predicate"))

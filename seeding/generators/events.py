@@ -1,7 +1,7 @@
 """Events: storefront sessions walking the funnel page_view -> ... -> purchase.
 
-Sessions are sized so a tenant gets its planned event volume; a share of them (the §5.4
-funnel conversion) end in a purchase, and each purchase session *is* a real order: same
+Sessions are sized so a tenant gets its planned event volume; a share of them (the funnel
+conversion of docs/REQUIREMENTS.md) end in a purchase, and each purchase session *is* a real order: same
 customer, its last event at the order's ``order_date``, its product views and cart adds the
 order's lines, its ``purchase`` event naming the order. Other sessions stop at an earlier
 step (bounces included), are anonymous or logged in, and only show products already
@@ -22,6 +22,7 @@ from seeding.generators.customers import CustomerCore
 from seeding.generators.orders import Orders, _assign_customers
 from seeding.generators.products import Catalog
 from seeding.pools import Pools, copy_escape, json_literal
+from seeding.tables import EVENT as EVENT_TABLE
 from seeding.vocabulary import SEARCH_TERMS
 from seeding.world import TenantPlan, WorldSpec, rng_for
 
@@ -76,7 +77,7 @@ class EventGenerator:
     def batches(self, batch_size: int) -> Iterator[Batch]:
         for j in range(self.chunks):
             cols, n = self._chunk(j)
-            yield from batches("models_app_event", COLUMNS, n, batch_size,
+            yield from batches(EVENT_TABLE, COLUMNS, n, batch_size,
                                lambda lo, hi, cols=cols: [c[lo:hi] for c in cols])
 
     def _sessions(self, rng: np.random.Generator, j: int) -> _Sessions:

@@ -83,7 +83,7 @@ def _assign_customers(rng: np.random.Generator, core: CustomerCore, at_ms: np.nd
 
 
 def _statuses(rng: np.random.Generator, date_ms: np.ndarray, end_ms: int) -> np.ndarray:
-    """The §5.4 status mix, with pending/processing drawn towards the most recent orders."""
+    """The order status mix (docs/REQUIREMENTS.md), with pending/processing drawn towards the most recent orders."""
     n = date_ms.shape[0]
     counts = rng.multinomial(n, list(D.ORDER_STATUS_MIX.values()))
     status = np.full(n, STATUSES.index("completed"), dtype=np.int64)

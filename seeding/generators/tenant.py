@@ -9,20 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import cached_property
 
+from seeding import tables as T
 from seeding.generators import billing, customers, events, orders, products
 from seeding.generators.base import Batch, batches
 from seeding.pools import Pools, pools
 from seeding.world import TenantPlan, WorldSpec
 
-#: Seeding units in the plan's order (§6.1), and the tables each one writes.
-UNITS: dict[str, tuple[str, ...]] = {
-    "customers": ("models_app_customer",),
-    "products": ("models_app_product",),
-    "subscriptions": ("models_app_subscription",),
-    "orders": ("models_app_order", "models_app_orderitem"),
-    "events": ("models_app_event",),
-    "invoices": ("models_app_invoice",),
-}
+#: Seeding units in dependency order (docs/REQUIREMENTS.md), and the tables each one writes.
+UNITS: dict[str, tuple[str, ...]] = T.UNIT_TABLES
 
 
 class TenantData:
@@ -61,28 +55,28 @@ class TenantData:
         if unit == "customers":
             count, last = self.orders.per_customer(self.customers.n)
             cols, data = customers.encode_rows(self.spec, plan, pl, self.customers, count, last)
-            yield from batches("models_app_customer", cols, self.customers.n, batch_size,
+            yield from batches(T.CUSTOMER, cols, self.customers.n, batch_size,
                                lambda lo, hi: [c[lo:hi] for c in data])
         elif unit == "products":
             cols, data = products.encode_rows(plan, pl, self.catalog)
-            yield from batches("models_app_product", cols, self.catalog.n, batch_size,
+            yield from batches(T.PRODUCT, cols, self.catalog.n, batch_size,
                                lambda lo, hi: [c[lo:hi] for c in data])
         elif unit == "subscriptions":
             s = self.subscriptions
-            yield from batches("models_app_subscription", billing.SUB_COLUMNS, s.n, batch_size,
+            yield from batches(T.SUBSCRIPTION, billing.SUB_COLUMNS, s.n, batch_size,
                                lambda lo, hi: [c[lo:hi] for c in billing.encode_subscriptions(plan, self.customers, s)])
         elif unit == "orders":
             o = self.orders
-            yield from batches("models_app_order", orders.ORDER_COLUMNS, o.n, batch_size,
+            yield from batches(T.ORDER, orders.ORDER_COLUMNS, o.n, batch_size,
                                lambda lo, hi: orders.encode_orders(plan, pl, self.customers, o, lo, hi))
-            yield from batches("models_app_orderitem", orders.ITEM_COLUMNS, o.n_lines, batch_size,
+            yield from batches(T.ORDER_ITEM, orders.ITEM_COLUMNS, o.n_lines, batch_size,
                                lambda lo, hi: orders.encode_items(plan, self.catalog, o, lo, hi))
         elif unit == "events":
             gen = events.EventGenerator(self.spec, plan, pl, self.customers, self.catalog, self.orders)
             yield from gen.batches(batch_size)
         elif unit == "invoices":
             inv = self.invoices
-            yield from batches("models_app_invoice", billing.INVOICE_COLUMNS, inv.n, batch_size,
+            yield from batches(T.INVOICE, billing.INVOICE_COLUMNS, inv.n, batch_size,
                                lambda lo, hi: billing.encode_invoices(plan, self.customers, self.subscriptions,
                                                                       inv, lo, hi))
         else:

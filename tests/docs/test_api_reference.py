@@ -16,7 +16,7 @@ def test_api_doc_lists_every_command_with_its_current_options() -> None:
 
 def test_the_reference_covers_the_commands_the_issue_names() -> None:
     names = set(project_commands())
-    assert {"bootstrap_db", "dbserver", "dburl", "migrate", "demo", "rls_audit", "metrics", "report",
+    assert {"bootstrap_db", "dbserver", "dburl", "demo", "rls_audit", "metrics", "report",
             "bench_rls"} <= names
 
 

@@ -13,11 +13,11 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
 from project.bootstrap import drop_database, ensure_database
+from project.database import current_database_name
 from rls.constraints import tenant_policy_of
 from rls.sql import CURRENT_TENANT_SQL, disable_rls_statements, drop_constraint_statements, qn, tenant_predicate
 from tests.isolation.model import model_for
@@ -27,7 +27,7 @@ from tests.support import execute_as, point_all_aliases_at
 @contextmanager
 def scratch_database(label: str, ddl: list[str]) -> Iterator[str]:
     name = f"iso_{label}_{os.getpid()}"
-    original = str(settings.DATABASES["default"]["NAME"])
+    original = current_database_name()
     ensure_database(name, fresh=True)
     try:
         point_all_aliases_at(name)

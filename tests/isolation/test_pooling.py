@@ -18,7 +18,7 @@ from django.db import connections
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from project.database import role_credentials
+from project.database import current_database_name, role_credentials
 from rls.sql import SET_TENANT_SQL
 from tests.isolation.concurrency import SESSION_SET_SQL, SharedPool, jobs_strategy, run_interleaved
 from tests.isolation.context_machine import ContextMachine
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.isolation
 def bouncer_client(bouncer) -> psycopg2.extensions.connection:
     app = role_credentials()["app"]
     return psycopg2.connect(host="127.0.0.1", port=bouncer.port, user=app.name, password=app.password,
-                            dbname=str(django_settings.DATABASES["default"]["NAME"]),
+                            dbname=current_database_name(),
                             application_name="isolation-pgbouncer")
 
 

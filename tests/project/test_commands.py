@@ -7,10 +7,10 @@ import json
 
 import psycopg2
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 
-from project.database import role_credentials, uses_local_server
+from project.database import connect, role_credentials, uses_local_server
 
 
 def _out(*args: str, **kwargs: object) -> str:
@@ -63,4 +63,28 @@ def test_bootstrap_is_idempotent(django_db_setup) -> None:
 
 @pytest.mark.django_db
 def test_check_passes() -> None:
-    call_command("check")
+    call_command("check", databases=["default"])
+
+
+def test_migrate_is_djangos_own_command() -> None:
+    """No app shadows ``migrate``, so the order of INSTALLED_APPS does not matter for it."""
+    assert get_commands()["migrate"] == "django.core"
+
+
+def test_bootstrap_refuses_a_database_name_that_is_not_an_identifier(django_db_setup) -> None:
+    with pytest.raises(CommandError, match="Refusing the database name 'bad;name'"):
+        call_command("bootstrap_db", "--database-name", "bad;name", stdout=io.StringIO())
+    conn = connect("owner", dbname=django_db_setup)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_database WHERE datname = 'bad;name'")
+            assert cursor.fetchone()[0] == 0
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(("verbosity", "shows_progress"), [(0, False), (1, True)])
+def test_bootstrap_progress_follows_verbosity(django_db_setup, verbosity: int, shows_progress: bool) -> None:
+    output = _out("bootstrap_db", "--database-name", django_db_setup, verbosity=verbosity)
+    assert ("roles: owner=" in output) is shows_progress
+    assert "is ready" in output

@@ -39,7 +39,7 @@ def migrated_scratch_database(name: str) -> None:
     ensure_roles()
     ensure_database(name, fresh=True)
     env = {**os.environ, "DATABASE_NAME": name}
-    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=BASE_DIR, env=env,
+    subprocess.run([sys.executable, "manage.py", "migrate", "--database", "owner", "-v", "0"], cwd=BASE_DIR, env=env,
                    check=True, timeout=300)
 
 

@@ -99,7 +99,7 @@ def test_same_seed_gives_identical_rows_and_workers_do_not_matter(seeding_db, re
 def test_unit_commands_build_the_same_world_as_seed_all(seeding_db, replication_conn):
     seed_all(**TINY)
     reference = digest(replication_conn)
-    call_command("cleanup_data", verbosity=0)
+    call_command("cleanup_data", verbosity=0, yes=True)
     assert digest(replication_conn)["tenancy_tenant"].startswith("0:")
     for unit in ("tenants", "customers", "products", "subscriptions", "orders", "events", "invoices"):
         call_command(f"seed_{unit}", verbosity=0, workers=1, **TINY)
@@ -135,7 +135,7 @@ def test_cleanup_data_deletes_with_delete_never_truncate(seeding_db, replication
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(spy):
-        call_command("cleanup_data", verbosity=0, batch_size=500)
+        call_command("cleanup_data", verbosity=0, batch_size=500, yes=True)
     assert not any("TRUNCATE" in s.upper() for s in statements)
     deletes = [s for s in statements if "DELETE FROM models_app_event" in s]
     assert len(deletes) > 1, "events are deleted in several batches"
@@ -233,7 +233,7 @@ def test_an_interrupted_seed_leaves_whole_tenants_or_none(seeding_db, replicatio
             assert time.monotonic() < deadline, "the first tenant never committed"
             time.sleep(0.02)
         process.send_signal(how)
-        process.wait(timeout=60)
+        _, err = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -249,6 +249,10 @@ def test_an_interrupted_seed_leaves_whole_tenants_or_none(seeding_db, replicatio
         else:
             assert sum(counts.values()) == 0, (plan.slug, counts)
     assert 1 <= len(present) < len(spec.plans), present
+    if how == signal.SIGINT:  # one sentence naming exactly the complete tenants, no traceback
+        assert "Traceback" not in err, err
+        sentence = err.strip().splitlines()[-1]
+        assert sentence.startswith("CommandError: interrupted:") and f"({', '.join(present)})" in sentence, err
     # A rerun without --clean carries on with the missing tenants and leaves the others alone.
     seed_all(**opts)
     for plan in spec.plans:
@@ -260,7 +264,7 @@ def test_cleanup_only_a_parent_table_empties_its_dependents_too(seeding_db, repl
     tenant = str(_spec().plans[0].tenant_id)
     before = rows_of(replication_conn, tenant)
     out = StringIO()
-    call_command("cleanup_data", only="customers", stdout=out)
+    call_command("cleanup_data", only="customers", yes=True, stdout=out)
     assert "also emptying events, invoices, orders, subscriptions" in out.getvalue()
     after = rows_of(replication_conn, tenant)
     assert after["tenancy_tenant"] == 1 and after["models_app_product"] == before["models_app_product"] > 0

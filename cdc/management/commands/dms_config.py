@@ -6,13 +6,12 @@ import json
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from cdc.mapping import CHANGE_SEQ_COLUMN, table_mappings
 from cdc.sink import TIMESTAMP_COLUMN
 from cdc.slots import DEFAULT_SLOT, PLUGIN
-from project.database import role_url
+from project.database import current_database_name, role_url
 from rls.roles import DMS_SCHEMA
 
 #: Oldest DMS engine that supports each PostgreSQL major version as a source (AWS documentation).
@@ -21,7 +20,7 @@ HEARTBEAT_MINUTES = 5
 
 
 def source_endpoint(slot: str) -> dict[str, Any]:
-    url = urlsplit(role_url("replication", str(settings.DATABASES["default"]["NAME"])))
+    url = urlsplit(role_url("replication", current_database_name()))
     attributes = {
         "PluginName": PLUGIN, "slotName": slot, "captureDDLs": "false",
         "heartbeatEnable": "true", "heartbeatSchema": DMS_SCHEMA, "heartbeatFrequency": str(HEARTBEAT_MINUTES),

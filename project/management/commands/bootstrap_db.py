@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from project.bootstrap import BootstrapError, bootstrap
+from project.database import current_database_name
+from project.logs import command_logging
 
 
 class Command(BaseCommand):
@@ -18,9 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--database-name", help="Database to create (default: DATABASE_NAME / settings).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        name = options["database_name"] or settings.DATABASES["default"]["NAME"]
+        name = options["database_name"] or current_database_name()
         try:
-            bootstrap(name, log=lambda message: self.stdout.write(message) if options["verbosity"] else None)
+            with command_logging(options["verbosity"], self.stdout):
+                bootstrap(name)
         except BootstrapError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(self.style.SUCCESS(f"bootstrap_db: {name} is ready; now run: python manage.py migrate"))
+        self.stdout.write(self.style.SUCCESS(
+            f"bootstrap_db: {name} is ready; now run: python manage.py migrate --database owner"))

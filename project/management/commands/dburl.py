@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from project.database import ROLE_KEYS, role_url
+from project.database import ROLE_KEYS, current_database_name, role_url
 
 
 class Command(BaseCommand):
@@ -19,4 +18,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         # The database Django is configured for (the test database under pytest).
-        self.stdout.write(role_url(options["role"], dbname=str(settings.DATABASES["default"]["NAME"])))
+        self.stdout.write(role_url(options["role"], dbname=current_database_name()))

@@ -22,8 +22,6 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = ("Audit tenant isolation in the live database (RLS, policies, grants, roles, SECURITY DEFINER "
             "functions, drift from rls/). Exits non-zero on any high or critical finding.")
-    # The rls system checks would refuse to start on exactly the databases this must report on.
-    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         output = parser.add_mutually_exclusive_group()
@@ -44,7 +42,8 @@ class Command(BaseCommand):
         try:
             connection = connect(options["role"], dbname=options["database"])
         except psycopg2.Error as exc:
-            raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {str(exc).strip()}. "
+            reason = str(exc).strip().rstrip(".")
+            raise CommandError(f"rls_audit cannot connect as the {options['role']} role: {reason}. "
                                "Start the server and run bootstrap_db first.") from exc
         try:
             report = audit(connection)

@@ -7,9 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from project.bootstrap import BootstrapError
 from seeding import bench
 from seeding import distributions as D
 from seeding import options as opts
+from seeding.interrupt import Stopped, StopSignal, stop_on_sigint
+from seeding.logs import CommandStream, verbosity_logging
+from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
 
 
@@ -28,15 +32,22 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         spec = opts.world_from_options({k: options.get(k) for k in ("scale", "seed", "tenants")})
         verbosity = int(options.get("verbosity", 1))
-        progress = for_command(verbosity if not options.get("json") else min(verbosity, 1), self.stderr._out)
-        try:
-            doc = bench.run(spec.scale, seed_value=spec.seed, tenants=spec.tenants,
-                            workers=opts.workers_from_options(options),
-                            batch_size=opts.batch_size_from_options(options), progress=progress)
-        except KeyboardInterrupt:
-            raise CommandError("benchmark interrupted; scratch databases dropped") from None
-        finally:
-            progress.close()
+        if options.get("json"):
+            verbosity = min(verbosity, 1)
+        workers, batch_size = opts.workers_from_options(options), opts.batch_size_from_options(options)
+        stream = CommandStream(self.stderr)
+        stop = StopSignal()
+        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
+            progress = for_command(verbosity, stream)
+            try:
+                doc = bench.run(spec.scale, seed_value=spec.seed, tenants=spec.tenants, workers=workers,
+                                batch_size=batch_size, progress=progress, stop=stop)
+            except BootstrapError as exc:  # the scratch databases need the admin role
+                raise CommandError(str(exc)) from None
+            except Stopped:
+                raise CommandError("benchmark interrupted: no figures; its scratch databases were dropped") from None
+            finally:
+                progress.close()
         if options.get("json"):
             self.stdout.write(json.dumps(doc, indent=2))
             return

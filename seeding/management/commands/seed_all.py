@@ -1,4 +1,4 @@
-"""``seed_all``: every unit in the plan's order (§6.1), one transaction per tenant."""
+"""``seed_all``: every unit in dependency order (docs/REQUIREMENTS.md), one transaction per tenant."""
 
 from seeding.engine import UNIT_ORDER
 from seeding.management.commands._base import SeedCommand

@@ -8,17 +8,19 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from seeding import seed_report
+from seeding.management.commands._base import database_errors
 
 
 class Command(BaseCommand):
-    help = "Print per-tenant and overall counts, the realism figures of SEED_PLAN §5 and integrity checks."
+    help = "Print per-tenant and overall counts, the realism figures of docs/REQUIREMENTS.md and integrity checks."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON instead of text")
         parser.add_argument("--tenant", default=None, help="only this tenant (slug)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        doc = seed_report.build(options.get("tenant"))
+        with database_errors():
+            doc = seed_report.build(options.get("tenant"))
         if options.get("tenant") and not doc["tenants"]:
             raise CommandError(f"no tenant with slug {options['tenant']!r}")
         if options.get("json"):

@@ -1,0 +1,1 @@
+"""Django's PostgreSQL backend, finding the local server when a connection opens (see :mod:`.base`)."""
