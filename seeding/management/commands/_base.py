@@ -14,6 +14,7 @@ import psycopg2
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
+from project.database import DatabaseUnavailable
 from seeding import options as opts
 from seeding.engine import SeedError, SeedRequest, SeedResult, seed
 from seeding.interrupt import StopSignal, stop_on_sigint
@@ -26,6 +27,8 @@ def database_errors() -> Iterator[None]:
     """An unreachable or lost server as one sentence saying what to do, not a driver traceback."""
     try:
         yield
+    except DatabaseUnavailable as exc:
+        raise CommandError(str(exc)) from None  # already the sentence: what was tried and what to do
     except (psycopg2.OperationalError, OperationalError) as exc:
         lines = str(exc).strip().splitlines()
         raise CommandError(f"PostgreSQL is not reachable ({lines[0] if lines else type(exc).__name__}): start it "
