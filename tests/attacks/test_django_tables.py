@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
 from django.db import connections
 from django.test import Client
@@ -29,6 +29,10 @@ from project.database import BASE_DIR, connect
 from project.routers import staff_tables
 from rls.roles import MIGRATIONS_TABLE
 from rls.sql import qn
+from tenancy import tenant_context
+from tenancy.middleware import ADMIN_SESSION_KEY
+from tenancy.staff import grant_tenant
+from tests.factories import CustomerFactory
 from tests.isolation.scratch import scratch_database
 
 pytestmark = [pytest.mark.rls]
@@ -257,3 +261,36 @@ def test_rls_audit_reports_grants_on_django_tables(database) -> None:
     assert {"auth_user", "django_session", "django_admin_log", "auth_permission",
             MIGRATIONS_TABLE} <= flagged  # django_migrations: INSERT/UPDATE/DELETE of the app role
     assert "tenancy_tenant" not in flagged
+
+
+# ------------------------------------------------------------------ the admin's tenant pick
+
+
+def test_staff_of_one_tenant_cannot_administer_another(committed) -> None:
+    """Attack: a staff user bound to tenant A picks tenant B (by id, by slug, or with a session that
+    already names B, e.g. from before the binding was withdrawn) and reads B's customers."""
+    acme, globex = committed.tenant("acme-pick-attack"), committed.tenant("globex-pick-attack")
+    with tenant_context(globex):
+        CustomerFactory(email="secret@globex-pick-attack.test")
+    name = f"staff-{uuid.uuid4().hex[:8]}"
+    user = User.objects.create_user(name, f"{name}@example.test", "pw", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename="view_customer"))
+    grant_tenant(user, acme.id)
+    client = Client()
+    client.force_login(user)
+    try:
+        assert client.post("/admin/tenant/", {"tenant": str(globex.id)}).status_code == 403
+        assert client.post("/admin/tenant/", {"slug": globex.slug}).status_code == 403
+        session = client.session
+        session[ADMIN_SESSION_KEY] = str(globex.id)
+        session.save()
+        assert b"secret@globex-pick-attack.test" not in client.get("/admin/models_app/customer/").content
+        assert ADMIN_SESSION_KEY not in client.session
+        # Negative control: with a binding to B, the same session shows B's customers.
+        grant_tenant(user, globex.id)
+        session = client.session
+        session[ADMIN_SESSION_KEY] = str(globex.id)
+        session.save()
+        assert b"secret@globex-pick-attack.test" in client.get("/admin/models_app/customer/").content
+    finally:
+        user.delete()
