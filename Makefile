@@ -87,9 +87,12 @@ bench: install  ## the benchmarks (JSON): seeding, RLS tax, CDC
 	$(MANAGE) bench_seed --scale medium --json
 	$(MANAGE) seed_all --scale medium --seed 1 --clean --verbosity 0
 	$(MANAGE) bench_rls --analyze --json
+	$(MANAGE) bench_dms --format parquet
+	$(MANAGE) bench_dms --format csv
 	$(MANAGE) cdc_check --seconds 30 --rate 0 --json
 
-stop:  ## stop the local PostgreSQL servers (embedded and PostgreSQL 15)
+stop:  ## stop the local servers (embedded PostgreSQL, PostgreSQL 15, the local S3)
+	-LAKEHOUSE_NO_AUTOSTART=1 $(MANAGE) s3server stop
 	-LAKEHOUSE_NO_AUTOSTART=1 $(MANAGE) dbserver stop
 	-LAKEHOUSE_NO_AUTOSTART=1 $(PG15_ENV) $(MANAGE) dbserver stop
 

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from analytics.collect import MetricRun
-from analytics.runner import Result
+from analytics.collect import MetricRun, collect
+from analytics.definitions import MetricDefinition, metric_definitions
+from analytics.duck import run_duckdb
+from analytics.runner import Result, list_tenants
 
 DEFAULT_SCALE = 4
 
@@ -102,3 +104,20 @@ def compare_runs(expected: Sequence[MetricRun], actual: Sequence[MetricRun], *,
             if other.by_tenant[tenant_id].rows:
                 found.append(Mismatch(run.query.name, tenant_id, "unexpected tenant"))
     return found
+
+
+def compare_with_source(con, conn, definitions: Sequence[MetricDefinition] | None = None, *,
+                        scale: int = DEFAULT_SCALE) -> list[Mismatch]:
+    """Every metric in DuckDB (``con``, source-named tables) against PostgreSQL as the replication role (``conn``).
+
+    What ``lake_verify`` needs in one call. Tenants are keyed by the source's list plus any
+    other tenant the lake's rows carry, so a tenant the lake lacks, or one it invented, is a
+    difference too.
+    """
+    definitions = list(metric_definitions() if definitions is None else definitions)
+    tenants = list_tenants(conn)
+    expected = collect(definitions, tenants, role="replication", conn=conn)
+    results = [(d, run_duckdb(con, d)) for d in definitions]
+    keys = {t.id for t in tenants} | {row[0] for _, result in results for row in result.rows}
+    actual = [MetricRun(d, r.columns, {t: r.for_tenant(t) for t in keys}) for d, r in results]
+    return compare_runs(expected, actual, scale=scale)

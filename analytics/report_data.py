@@ -15,10 +15,6 @@ from decimal import Decimal
 
 from analytics.runner import Result
 
-#: The queries a section's fixed charts need (chart series and three of the §9 metrics); a section
-#: also holds every other metric's result for its metric charts.
-SECTION_QUERIES = ("revenue_per_day", "orders_by_status", "conversion_funnel", "customer_retention_cohorts",
-                   "mrr_over_time", "mrr")
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -36,8 +32,6 @@ class Section:
     retention: list[list[float | None]] = field(default_factory=list)  # [cohort][offset]
     mrr: list[tuple[dt.date, float]] = field(default_factory=list)
     current_mrr: float = 0.0
-    #: Overall section only: completed revenue per month for each tenant (label -> [(month, revenue)]).
-    tenant_months: dict[str, list[tuple[dt.date, float]]] = field(default_factory=dict)
     #: Every definition's result for this section (one tenant, or all of them), by name.
     results: dict[str, Result] = field(default_factory=dict)
     #: How tenants are labelled in charts and tables (tenant id -> slug).
@@ -136,15 +130,6 @@ def build_section(key: str, title: str, results: Mapping[str, Result], subtitle:
     section.mrr = sorted(mrr.items())
     section.current_mrr = sum(_f(row["mrr"]) for row in results["mrr"].dicts())
     return section
-
-
-def tenant_months(result: Result, labels: Mapping[object, str]) -> dict[str, list[tuple[dt.date, float]]]:
-    """``revenue_by_tenant_over_time`` rows as one monthly series per tenant (labelled, e.g. by slug)."""
-    series: dict[str, list[tuple[dt.date, float]]] = defaultdict(list)
-    for row in result.dicts():
-        label = labels.get(row["tenant_id"], str(row["tenant_id"]))
-        series[label].append((row["month"], _f(row["revenue"])))
-    return dict(sorted(series.items()))
 
 
 #: The per-tenant comparison table: (column heading, metric, column, how the value is combined).

@@ -22,7 +22,9 @@ generated here, the one place a reviewer reads to know what changes between engi
     ``approx_percentile``): it becomes the exact interpolation over ``array_sort(array_agg(x))``;
   - ``date - date`` is a number of days in PostgreSQL and DuckDB, an interval in Trino: it
     becomes ``date_diff('day', ...)`` where both sides are typed dates;
-  - ``EXTRACT(isodow ...)`` does not exist in Trino: ``day_of_week(...)``.
+  - ``EXTRACT(isodow ...)`` does not exist in Trino: ``day_of_week(...)``;
+  - ``greatest``/``least`` skip NULLs in PostgreSQL (and DuckDB) but return NULL in Trino:
+    each argument is coalesced with the others.
 """
 
 from __future__ import annotations
@@ -130,9 +132,29 @@ def _is_integer(node: exp.Expression) -> bool:
     return node.type is not None and node.type.this in exp.DataType.INTEGER_TYPES
 
 
+#: Arithmetic that carries its operands' type up (what an EXTRACT's corrected type must reach).
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Paren, exp.Neg)
+
+
+def _postgres_extract_types(tree: exp.Expression) -> None:
+    """sqlglot types ``EXTRACT`` as an integer; PostgreSQL (14+) returns ``numeric``.
+
+    ``EXTRACT(epoch ...)`` has fractions of a second, so ``(epoch_a - epoch_b) / 86400`` is no
+    integer division: retype each EXTRACT and the arithmetic above it, up to a cast or a
+    function, as DECIMAL.
+    """
+    numeric = exp.DataType.build("DECIMAL")
+    for extract in tree.find_all(exp.Extract):
+        node: exp.Expression | None = extract
+        while node is not None and (node is extract or isinstance(node, _ARITHMETIC)):
+            node.type = numeric
+            node = node.parent
+
+
 def _integer_division(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> exp.Expression:
     """Mark divisions of an integer by an integer, so DuckDB truncates as PostgreSQL does."""
     annotated = annotate_types(tree.copy(), schema=dict(schema), dialect=SOURCE_DIALECT)
+    _postgres_extract_types(annotated)
     for node in list(annotated.find_all(exp.Div)):
         if _is_integer(node.this) and _is_integer(node.expression):
             node.replace(exp.IntDiv(this=node.this, expression=node.expression))
@@ -164,6 +186,9 @@ def exact_percentile(value: exp.Expression, fraction: exp.Expression) -> exp.Exp
     return exp.Paren(this=template)
 
 
+_FLOATS = {exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE}
+
+
 def _trino_repairs(tree: exp.Expression) -> exp.Expression:
     for within in list(tree.find_all(exp.WithinGroup)):
         if isinstance(within.this, exp.PercentileCont):
@@ -171,12 +196,21 @@ def _trino_repairs(tree: exp.Expression) -> exp.Expression:
             if len(ordered) != 1 or ordered[0].args.get("desc"):
                 raise MetricSQLError("percentile_cont needs exactly one ascending ORDER BY value")
             within.replace(exact_percentile(ordered[0].this, within.this.this))
+    for node in list(tree.find_all(exp.Greatest, exp.Least)):
+        args = [node.this, *node.expressions]
+        if len(args) > 1:
+            # PostgreSQL's greatest/least skip NULLs, Trino's return NULL: coalesce each argument
+            # with the others, so a NULL argument never wins and all-NULL stays NULL.
+            fixed = [exp.Coalesce(this=arg.copy(), expressions=[o.copy() for o in args if o is not arg])
+                     for arg in args]
+            node.replace(type(node)(this=fixed[0], expressions=fixed[1:]))
     for extract in list(tree.find_all(exp.Extract)):
         if extract.this.name.upper() == "ISODOW":
             extract.replace(exp.Anonymous(this="day_of_week", expressions=[extract.expression.copy()]))
     for div in reversed(list(tree.find_all(exp.Div))):  # innermost first: an outer cast copies them
         dividend = div.this
-        if not (dividend.type is not None and dividend.type.this in exp.DataType.REAL_TYPES):
+        already = isinstance(dividend, exp.Cast) and dividend.to.this == exp.DataType.Type.DECIMAL
+        if not already and not (dividend.type is not None and dividend.type.this in _FLOATS):
             div.set("this", exp.Cast(this=dividend.copy(), to=DECIMAL_TYPE.copy()))
     return tree
 

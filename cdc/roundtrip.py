@@ -38,15 +38,15 @@ class CheckError(RuntimeError):
     """The check could not run (not: the check found something missing)."""
 
 
-def _consumer_command(slot: str, out: Path, dbname: str) -> list[str]:
+def _consumer_command(slot: str, out: Path, dbname: str, batch_interval: float) -> list[str]:
     manage = Path(settings.BASE_DIR) / "manage.py"
     return [sys.executable, str(manage), "cdc_tail", "--slot", slot, "--out", str(out), "--dbname", dbname,
-            "--no-create", "--drain-on-stop", "--json"]
+            "--no-create", "--drain-on-stop", "--json", "--batch-interval", str(batch_interval)]
 
 
 def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.UUID], workers: int = 2,
               operations: tuple[str, ...] = CATEGORIES, seed: int | None = None, out_dir: Path | None = None,
-              restart_postgres: bool = False, consumer_timeout: float = 180.0,
+              restart_postgres: bool = False, consumer_timeout: float = 180.0, batch_interval: float = 10.0,
               log: Any = lambda _m: None) -> dict[str, Any]:
     dbname = current_database_name()
     slot = f"cdc_check_{os.getpid()}_{uuid.uuid4().hex[:8]}"
@@ -58,8 +58,9 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
     consumer: subprocess.Popen[str] | None = None
     restart_info: dict[str, Any] = {}
     try:
-        consumer = subprocess.Popen(_consumer_command(slot, out_dir, dbname), stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, text=True, cwd=str(settings.BASE_DIR))
+        consumer = subprocess.Popen(_consumer_command(slot, out_dir, dbname, batch_interval),
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    cwd=str(settings.BASE_DIR))
         restarter = None
         if restart_postgres:
             restarter = threading.Timer(seconds / 2, _restart_server, args=(restart_info, log))
@@ -82,7 +83,7 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
         drain_seconds = time.monotonic() - drain_started
         if consumer.returncode != 0:
             raise CheckError(f"cdc_tail failed ({consumer.returncode}): {stderr.strip()[-500:]}")
-        consumer_stats = json.loads(stdout)
+        consumer_stats = json.loads(stdout)["cdc"]
     finally:
         if consumer is not None and consumer.poll() is None:
             consumer.kill()
@@ -101,12 +102,12 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
         "unexpected": comparison.unexpected,
         "lag_p50_seconds": _round(percentile(captured.lag_seconds, 50)),
         "lag_p95_seconds": _round(percentile(captured.lag_seconds, 95)),
-        "drain_seconds": round(drain_seconds, 3),
+        "drain_seconds": round(drain_seconds, 3), "batch_interval_seconds": batch_interval,
         "restart_postgres": restart_info or None,
         "simulator": {k: sim[k] for k in (
             "by_type", "errors", "retries", "reconnects", "in_doubt", "in_doubt_committed", "last_errors")},
         "consumer": {k: consumer_stats[k] for k in (
-            "transactions", "rows", "duplicate_rows", "reconnects", "files", "ended_by",
+            "transactions", "rows", "duplicate_rows", "reconnects", "files", "flushes", "ended_by",
             "lag_p50_seconds", "lag_p95_seconds")},
         "other_tenant_rows_ignored": captured.other_tenant_rows,
         "tables": comparison.per_table,

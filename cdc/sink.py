@@ -1,34 +1,50 @@
-"""Writing change rows the way DMS's S3 target does: ``<root>/<schema>/<table>/<timestamp>.csv``.
+"""Writing change rows the way DMS's S3 target does (layout and columns: :mod:`cdc.landing`).
 
-Each file has a header row (DMS's ``addColumnName=true``): ``Op`` (I/U/D), the commit
-timestamp, the change sequence, then the table's columns. NULL is an empty unquoted field
-and every non-NULL value is quoted, so NULL and the empty string stay distinct (DMS's
-``csvNullValue`` default is the empty field too). A TOASTed value that an UPDATE left
-unchanged is written as the bare token ``unchanged-toast-datum``: the reader keeps the
-previous value. A DELETE carries the replica identity (``tenant_id``, ``id``); its other
-columns are NULL.
+The sink is closed by construction: it writes only the tables of its catalog (the tables
+the DMS table mapping selects, schema-qualified, see :mod:`cdc.catalog`), keys every file
+by schema *and* table, and refuses a name that could leave the landing root (a path
+separator, ``..``). A table of the same name in another schema is a different table, not
+more rows for ``public``'s files.
 
-Files are written to a temporary name, fsynced, renamed and the folder fsynced: a file
-that exists is complete and durable, which is what allows the consumer to confirm the
-slot position afterwards.
+CSV: header row; NULL is an empty unquoted field (``CsvNullValue`` pinned to ""), every
+other value quoted, so NULL and the empty string stay distinct; an unchanged TOASTed value
+is the bare token ``unchanged-toast-datum`` (the reader keeps the previous value). Parquet:
+typed as :mod:`cdc.arrowtypes` says; the TOAST token stays a string (only string columns
+are ever TOASTed out of line in this schema).
+
+Files appear whole or not at all (see the stores in :mod:`cdc.landing`): what exists is
+durable, which is what lets the consumer confirm the slot position afterwards.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import os
+import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from cdc.arrowtypes import PARQUET_WRITE_OPTIONS, TableSchema, to_arrow
 from cdc.decoding import TOAST_TOKEN, UNCHANGED_TOAST, Value
+from cdc.landing import (
+    CHANGE_SEQ_COLUMN,
+    META_COLUMNS,
+    OP_COLUMN,
+    TIMESTAMP_COLUMN,
+    FolderStore,
+    LandingError,
+    Store,
+    cdc_file_name,
+    landing_files,
+    parse_file_name,
+    read_landing_file,
+    table_key,
+)
 
-OP_COLUMN = "Op"
-TIMESTAMP_COLUMN = "commit_timestamp"
-SEQ_COLUMN = "change_seq"
-META_COLUMNS = (OP_COLUMN, TIMESTAMP_COLUMN, SEQ_COLUMN)
-FILE_TIME_FORMAT = "%Y%m%d-%H%M%S-%f"
+__all__ = ["META_COLUMNS", "OP_COLUMN", "SEQ_COLUMN", "TIMESTAMP_COLUMN", "LandingSink", "OutRow", "ReadRow",
+           "format_csv", "read_rows"]
+
+SEQ_COLUMN = CHANGE_SEQ_COLUMN
 
 
 @dataclass(frozen=True)
@@ -55,82 +71,62 @@ def format_csv(columns: Sequence[str], rows: Iterable[OutRow]) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def encode_parquet(schema: TableSchema, rows: Sequence[OutRow]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def text(value: Value) -> str | None:
+        return TOAST_TOKEN if value is UNCHANGED_TOAST else value  # type: ignore[return-value]
+
+    arrays = [pa.array([r.op for r in rows], pa.string()),
+              pa.array([r.commit_timestamp for r in rows], pa.string()),
+              pa.array([r.change_seq for r in rows], pa.string())]
+    for column, kind in zip(schema.columns, schema.pg_types, strict=True):
+        arrays.append(to_arrow(pa.array([text(r.values.get(column)) for r in rows], pa.string()), kind))
+    table = pa.Table.from_arrays(arrays, schema=schema.arrow_schema(META_COLUMNS))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, **PARQUET_WRITE_OPTIONS)
+    return buffer.getvalue()
 
 
-class CsvSink:
-    """Durable, atomic CSV files per table and flush."""
+class LandingSink:
+    """CDC files of the selected tables, one per table and flush, named by the flush time."""
 
-    suffix = ".csv"
-
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, store: Store, fmt: str, catalog: dict[tuple[str, str], TableSchema]) -> None:
+        if fmt not in ("csv", "parquet"):
+            raise LandingError(f"unknown format {fmt!r}; choose csv or parquet")
+        for schema, table in catalog:
+            table_key(schema, table)  # refuse unusable names before anything is written
+        self.store = store
+        self.fmt = fmt
+        self.catalog = catalog
         self.files_written = 0
+        self._last_name: dict[tuple[str, str], str] = {}
 
-    def table_dir(self, schema: str, table: str) -> Path:
-        return self.root / schema / table
+    def accepts(self, schema: str, table: str) -> bool:
+        return (schema, table) in self.catalog
 
-    def write(self, schema: str, table: str, columns: Sequence[str], rows: list[OutRow]) -> Path:
-        folder = self.table_dir(schema, table)
-        if not folder.exists():
-            folder.mkdir(parents=True, exist_ok=True)
-            _fsync_dir(folder.parent)
-        tmp = folder / f".{os.getpid()}.tmp"
-        self._write_tmp(tmp, columns, rows)
-        # Named after the moment it became durable: the lag measure is commit → this name.
-        stamp = dt.datetime.now(dt.UTC).strftime(FILE_TIME_FORMAT)
-        final = folder / f"{stamp}{self.suffix}"
-        counter = 0
-        while final.exists():
-            counter += 1
-            final = folder / f"{stamp}-{counter}{self.suffix}"
-        os.replace(tmp, final)
-        _fsync_dir(folder)
+    def write(self, schema: str, table: str, rows: Sequence[OutRow], when: dt.datetime | None = None) -> str:
+        """One durable CDC file for ``schema.table``; returns its key."""
+        if (schema, table) not in self.catalog:
+            raise LandingError(f"{schema}.{table} is not selected by the table mapping; the sink refuses it.")
+        prefix = table_key(schema, table)
+        moment = when or dt.datetime.now(dt.UTC)
+        name = cdc_file_name(moment, self.fmt)
+        last = self._last_name.get((schema, table))
+        while last is not None and name <= last:  # two flushes within 0.1 ms: the next tick
+            moment += dt.timedelta(microseconds=100)
+            name = cdc_file_name(moment, self.fmt)
+        self._last_name[(schema, table)] = name
+        schema_info = self.catalog[(schema, table)]
+        if self.fmt == "csv":
+            data = format_csv(schema_info.columns, rows).encode("utf-8")
+        else:
+            data = encode_parquet(schema_info, rows)
+        key = f"{prefix}/{name}"
+        self.store.put(key, data)
         self.files_written += 1
-        return final
-
-    def _write_tmp(self, tmp: Path, columns: Sequence[str], rows: list[OutRow]) -> None:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
-            handle.write(format_csv(columns, rows))
-            handle.flush()
-            os.fsync(handle.fileno())
-
-
-class ParquetSink(CsvSink):
-    """The same files as Parquet (all columns strings); needs the ``parquet`` extra (pyarrow)."""
-
-    suffix = ".parquet"
-
-    def __init__(self, root: Path) -> None:
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError as exc:
-            raise RuntimeError("Parquet output needs pyarrow: pip install '.[parquet]'") from exc
-        super().__init__(root)
-
-    def _write_tmp(self, tmp: Path, columns: Sequence[str], rows: list[OutRow]) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        def text(value: Value) -> str | None:
-            return TOAST_TOKEN if value is UNCHANGED_TOAST else value  # type: ignore[return-value]
-
-        data = {
-            OP_COLUMN: [r.op for r in rows],
-            TIMESTAMP_COLUMN: [r.commit_timestamp for r in rows],
-            SEQ_COLUMN: [r.change_seq for r in rows],
-            **{c: [text(r.values.get(c)) for r in rows] for c in columns},
-        }
-        table = pa.table({name: pa.array(values, type=pa.string()) for name, values in data.items()})
-        with open(tmp, "wb") as handle:
-            pq.write_table(table, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        return key
 
 
 @dataclass(frozen=True)
@@ -140,44 +136,34 @@ class ReadRow:
     op: str
     commit_timestamp: str
     change_seq: str
+    #: When the file became durable (naive UTC, from its name); the transfer time for LOAD files.
     written_at: dt.datetime
     values: dict[str, str]
 
 
-def file_written_at(path: Path) -> dt.datetime:
-    stem = path.stem
-    parts = stem.split("-")
-    return dt.datetime.strptime("-".join(parts[:3]), FILE_TIME_FORMAT).replace(tzinfo=dt.UTC)
+def _text(value: object) -> str:
+    """A Parquet value back to its text (NULL as "", as CSV's reader cannot tell them apart)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
-def read_rows(root: Path) -> Iterator[ReadRow]:
-    """Every row of every CSV or Parquet file under ``root`` (what a lake loader would read).
-
-    NULL reads as ``""`` from both formats (CSV's reader cannot tell them apart).
-    """
-    root = Path(root)
-    for path in sorted(root.glob("*/*/*.parquet")):
-        yield from _read_parquet(path)
-    for path in sorted(root.glob("*/*/*.csv")):
-        schema, table = path.parent.parent.name, path.parent.name
-        written = file_written_at(path)
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.reader(handle)
-            header = next(reader)
-            for record in reader:
-                yield _read_row(schema, table, written, dict(zip(header, record, strict=True)))
+def read_rows(root: Path | Store) -> Iterator[ReadRow]:
+    """Every row of every landed file under ``root`` (full load first, then CDC, per table)."""
+    store = FolderStore(Path(root)) if isinstance(root, str | Path) else root
+    for landed in landing_files(store):
+        table = read_landing_file(store, landed.key)
+        for record in table.to_pylist():
+            data = {name: _text(value) for name, value in record.items()}
+            stamp = data.pop(TIMESTAMP_COLUMN)
+            written = landed.written_at
+            if written is None:
+                written = dt.datetime.fromisoformat(stamp) if stamp else dt.datetime(1970, 1, 1)
+            yield ReadRow(landed.schema, landed.table, data.pop(OP_COLUMN), stamp, data.pop(SEQ_COLUMN),
+                          written.replace(tzinfo=None), data)
 
 
-def _read_parquet(path: Path) -> Iterator[ReadRow]:
-    import pyarrow.parquet as pq
-
-    schema, table = path.parent.parent.name, path.parent.name
-    written = file_written_at(path)
-    for record in pq.read_table(path).to_pylist():
-        yield _read_row(schema, table, written, {name: "" if v is None else v for name, v in record.items()})
-
-
-def _read_row(schema: str, table: str, written: dt.datetime, data: dict[str, str]) -> ReadRow:
-    """Split a file row into its DMS metadata columns and the table's values."""
-    return ReadRow(schema, table, data.pop(OP_COLUMN), data.pop(TIMESTAMP_COLUMN), data.pop(SEQ_COLUMN),
-                   written, data)
+def is_landing_file(name: str) -> bool:
+    return parse_file_name("s", "t", name) is not None

@@ -7,6 +7,7 @@ after which only a new slot and a full reload help. Hence: unique names, explici
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import errors
 
+from cdc.sql import SLOT_STATUS_SQL
 from project.database import connect
 
 PLUGIN = "test_decoding"
@@ -97,3 +99,43 @@ def drop_slot(name: str, dbname: str | None = None, *, wait_seconds: float = 15.
             time.sleep(0.2)
         finally:
             conn.close()
+
+
+#: PostgreSQL's rule for slot names: lower-case letters, digits and underscores, at most 63.
+SLOT_NAME_RE = re.compile(r"^[a-z0-9_]{1,63}$")
+
+
+class SlotLost(RuntimeError):
+    """The slot's WAL was removed (``wal_status = 'lost'``): its changes cannot be streamed any more."""
+
+
+def validate_slot_name(name: str) -> str:
+    if not SLOT_NAME_RE.match(name or ""):
+        raise ValueError(f"{name!r} is not a valid slot name (lower-case letters, digits and '_', at most 63).")
+    return name
+
+
+def lost_slot_message(name: str) -> str:
+    return (f"Slot {name!r} is lost: PostgreSQL removed the WAL it needed (wal_status = 'lost', past "
+            f"max_slot_wal_keep_size), so the changes since its last confirmation cannot be streamed; drop it "
+            f"with 'python manage.py cdc_slots --drop {name}' and start a new full load (dms_task into a new "
+            "target).")
+
+
+def slot_status(name: str, dbname: str | None = None) -> str | None:
+    """The slot's ``wal_status`` ('reserved', 'extended', 'unreserved', 'lost'), or None if absent."""
+    conn = replication_sql_connection(dbname)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(SLOT_STATUS_SQL, [name])
+            row = cursor.fetchone()
+    finally:
+        conn.close()
+    if row is None:
+        return None
+    return row[0] or "reserved"
+
+
+def ensure_not_lost(name: str, dbname: str | None = None) -> None:
+    if slot_status(name, dbname) == "lost":
+        raise SlotLost(lost_slot_message(name))

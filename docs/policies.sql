@@ -15,6 +15,10 @@ REVOKE "lakehouse_owner" FROM "lakehouse_app";
 REVOKE "lakehouse_owner" FROM "dms_replication";
 REVOKE "lakehouse_tenant_resolver" FROM "lakehouse_app";
 ALTER ROLE "lakehouse_app" RESET ALL;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lakehouse_staff') THEN CREATE ROLE "lakehouse_staff"; END IF; END $$;
+ALTER ROLE "lakehouse_staff" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD :'staff_password';
+REVOKE "lakehouse_owner" FROM "lakehouse_staff";
+ALTER ROLE "lakehouse_staff" RESET ALL;
 
 -- Part 2: database, schema and default privileges; tenant resolver (rls.roles.database_statements)
 ALTER DATABASE :"dbname" OWNER TO "lakehouse_owner";
@@ -40,6 +44,12 @@ CREATE OR REPLACE FUNCTION public.tenancy_resolve_tenant(p_slug text, p_host tex
 ALTER FUNCTION public.tenancy_resolve_tenant(text, text) OWNER TO "lakehouse_tenant_resolver";
 REVOKE ALL ON FUNCTION public.tenancy_resolve_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.tenancy_resolve_tenant(text, text) TO "lakehouse_app";
+GRANT CONNECT ON DATABASE :"dbname" TO "lakehouse_staff";
+GRANT USAGE ON SCHEMA public TO "lakehouse_staff";
+CREATE OR REPLACE FUNCTION public.tenancy_tenant_directory() RETURNS TABLE (id uuid, slug text, name text, domain text, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN RETURN QUERY SELECT t.id, t.slug::text, t.name::text, t.domain::text, t.is_active FROM public.tenancy_tenant AS t ORDER BY t.name; END $fn$;
+ALTER FUNCTION public.tenancy_tenant_directory() OWNER TO "lakehouse_tenant_resolver";
+REVOKE ALL ON FUNCTION public.tenancy_tenant_directory() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.tenancy_tenant_directory() TO "lakehouse_staff";
 
 -- Part 3: per tenant table: ENABLE + FORCE RLS, the tenant policy, composite tenant foreign keys
 -- (rls.sql; applied by the migrations)
@@ -85,8 +95,8 @@ CREATE POLICY "tenancy_tenant_tenant_isolation" ON "tenancy_tenant" AS PERMISSIV
 GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehouse_tenant_resolver";
 
 -- Part 4: the live catalog after migrate, as PostgreSQL stores it (pg_policies, ACLs)
--- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_app: TEMPORARY
--- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_tenant_resolver: USAGE
+-- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_app: TEMPORARY; lakehouse_staff: CONNECT
+-- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_staff: USAGE; public lakehouse_tenant_resolver: USAGE
 -- table models_app_customer: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_customer_tenant_isolation PERMISSIVE FOR ALL TO public
 --     USING      (tenant_id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
@@ -149,5 +159,6 @@ GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehous
 --     WITH CHECK (id = ( SELECT (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid AS "nullif"))
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
---   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (slug)
+--   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (name), SELECT (slug)
 -- SECURITY DEFINER tenancy_resolve_tenant(text,text): owner lakehouse_tenant_resolver, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_app, lakehouse_tenant_resolver
+-- SECURITY DEFINER tenancy_tenant_directory(): owner lakehouse_tenant_resolver, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_staff, lakehouse_tenant_resolver

@@ -13,6 +13,7 @@ from typing import Any
 from psycopg2 import sql as pgsql
 
 from project.database import connect, database_name, role_credentials
+from project.staff import apply_staff_grants
 from rls.roles import configured_roles, database_statements, role_statements
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def ensure_database(dbname: str, *, fresh: bool = False) -> None:
         with conn.cursor() as cursor:
             for statement in database_statements(roles, dbname):
                 cursor.execute(statement)
+            apply_staff_grants(cursor)  # the schema-wide grants above include Django's tables
     finally:
         conn.close()
     logger.info("database %s: ownership, grants and default privileges applied", dbname)

@@ -121,8 +121,11 @@ WITH periods AS (
     p.*,
     DATE_DIFF(
       'DAY',
-      CAST(GREATEST(s.first_day, p.period_start) AS DATE),
-      CAST(LEAST(CAST(s.last_day + INTERVAL '1' DAY AS DATE), p.period_end) AS DATE)
+      CAST(GREATEST(COALESCE(s.first_day, p.period_start), COALESCE(p.period_start, s.first_day)) AS DATE),
+      CAST(LEAST(
+        COALESCE(CAST(s.last_day + INTERVAL '1' DAY AS DATE), p.period_end),
+        COALESCE(p.period_end, CAST(s.last_day + INTERVAL '1' DAY AS DATE))
+      ) AS DATE)
     ) AS days_covered,
     (
       s.first_day > p.period_start
@@ -352,11 +355,9 @@ SELECT
   ROUND(AVG(r.orders), 2) AS orders_per_buyer,
   ROUND(
     CAST(AVG(
-      CAST(TRUNCATE(
-        CAST((
-          TO_UNIXTIME(CAST(r.last_at AS TIMESTAMP)) - TO_UNIXTIME(CAST(r.first_at AS TIMESTAMP))
-        ) AS DOUBLE) / 86400
-      ) AS BIGINT)
+      CAST((
+        TO_UNIXTIME(CAST(r.last_at AS TIMESTAMP)) - TO_UNIXTIME(CAST(r.first_at AS TIMESTAMP))
+      ) AS DECIMAL(38, 10)) / 86400
     ) AS DECIMAL(38, 10)),
     1
   ) AS avg_lifespan_days,
@@ -544,12 +545,18 @@ WITH span AS (
   SELECT
     o.tenant_id,
     GREATEST(
-      CAST(TRUNCATE(
+      COALESCE(
         CAST((
           TO_UNIXTIME(CAST(MAX(o.order_date) AS TIMESTAMP)) - TO_UNIXTIME(CAST(MIN(o.order_date) AS TIMESTAMP))
-        ) AS DOUBLE) / 86400
-      ) AS BIGINT),
-      1
+        ) AS DECIMAL(38, 10)) / 86400,
+        1
+      ),
+      COALESCE(
+        1,
+        CAST((
+          TO_UNIXTIME(CAST(MAX(o.order_date) AS TIMESTAMP)) - TO_UNIXTIME(CAST(MIN(o.order_date) AS TIMESTAMP))
+        ) AS DECIMAL(38, 10)) / 86400
+      )
     ) AS days
   FROM models_app_order AS o
   WHERE
@@ -913,7 +920,7 @@ WITH as_of AS (
   SELECT
     a.tenant_id,
     a.customer_id,
-    CAST(40 * LEAST(a.active_days, 10) AS DECIMAL(38, 10)) / 10.0 + CAST(40 * LEAST(a.points, 50) AS DECIMAL(38, 10)) / 50.0 + CASE WHEN a.purchased THEN 20 ELSE 0 END AS score
+    CAST(40 * LEAST(COALESCE(a.active_days, 10), COALESCE(10, a.active_days)) AS DECIMAL(38, 10)) / 10.0 + CAST(40 * LEAST(COALESCE(a.points, 50), COALESCE(50, a.points)) AS DECIMAL(38, 10)) / 50.0 + CASE WHEN a.purchased THEN 20 ELSE 0 END AS score
   FROM activity AS a
 ), accounts AS (
   SELECT
@@ -1045,7 +1052,10 @@ WITH subs AS (
   SELECT
     b.tenant_id,
     MIN(b.start_date) AS first_day,
-    GREATEST(MAX(b.start_date), MAX(b.end_date)) AS last_day
+    GREATEST(
+      COALESCE(MAX(b.start_date), MAX(b.end_date)),
+      COALESCE(MAX(b.end_date), MAX(b.start_date))
+    ) AS last_day
   FROM subs AS b
   GROUP BY
     1

@@ -63,7 +63,7 @@ def read_captured(out_dir: Path, tenant_ids: set[str] | None, tenant_columns: Ma
             continue
         seen.add(key)
         captured.distinct[row.table][row.op] += 1
-        txn = row.change_seq.split("-", 1)[0]
+        txn = row.change_seq[:20]  # the commit LSN part of the 35-digit change sequence (cdc.landing)
         if txn not in lag_by_txn and row.commit_timestamp:
             committed = dt.datetime.fromisoformat(row.commit_timestamp)
             lag_by_txn[txn] = (row.written_at - committed).total_seconds()

@@ -53,6 +53,7 @@ from rls.audit.catalog import (
 from rls.audit.ddl import policy_script
 from rls.audit.render import render_text
 from rls.audit.rules import (
+    django_table_findings,
     function_findings,
     replication_write_findings,
     role_findings,
@@ -120,9 +121,9 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     role_rows = rows(cursor, ROLES_SQL, {"names": [roles[k] for k in ("owner", "app", "replication", "resolver")]})
     infos = read_role_infos(role_rows, roles)
     existing = {info.name for info in infos if info.exists}
-    scoped = sorted(name for name, info in tables.items() if info.tenant_scoped)
     if roles.app in existing:
-        for table, privileges in effective_privileges(cursor, roles.app, scoped, version).items():
+        # Every table: tenant tables need their grants, Django's tables must have none (staff role's).
+        for table, privileges in effective_privileges(cursor, roles.app, sorted(tables), version).items():
             tables[table].effective["app"] = privileges
     replication_writes: list[str] = []
     if roles.replication in existing:
@@ -150,6 +151,7 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
 
     findings += table_findings(tables, by_table, expected, roles)
     findings += replication_write_findings(tables, replication_writes, roles)
+    findings += django_table_findings(tables, roles)
     findings += role_findings(infos, roles, settings, session_tenant, cursor)
     findings += function_findings(functions)
     findings += schema_findings(cursor, roles)

@@ -22,6 +22,7 @@ from rls.audit.catalog import (
     TableInfo,
 )
 from rls.roles import (
+    MIGRATIONS_TABLE,
     TABLE_PRIVILEGES,
     Roles,
 )
@@ -125,6 +126,28 @@ def replication_write_findings(tables: dict[str, TableInfo], sequences: list[str
     for name in sequences:
         findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
                                 f"the replication role {roles.replication} has UPDATE on sequence {name} (setval)"))
+    return findings
+
+
+def django_table_findings(tables: dict[str, TableInfo], roles: Roles) -> list[Finding]:
+    """Any privilege of the app or DMS role on a table that is not tenant data (Django's own).
+
+    Users, password hashes, sessions and the admin log belong to the staff role
+    (:func:`rls.roles.staff_table_statements`): a grant to the app role lets SQL injection create
+    a superuser; a grant to the DMS role lets a leaked credential steal sessions. Only SELECT on
+    the migration history is expected.
+    """
+    findings: list[Finding] = []
+    for name, info in sorted(tables.items()):
+        if info.tenant_scoped:
+            continue
+        allowed = {"SELECT"} if name == MIGRATIONS_TABLE else set()
+        for key, role in (("app", roles.app), ("replication", roles.replication)):
+            extra = sorted(set(info.effective.get(key, [])) - allowed)
+            if extra:
+                findings.append(Finding("high", "DJANGO_TABLE_GRANT", name,
+                                        f"the {key} role {role} has {', '.join(extra)} on {name}, one of Django's "
+                                        f"own tables (only the staff role {roles.staff} may)"))
     return findings
 
 

@@ -42,6 +42,21 @@ def test_integer_division_truncates_in_duckdb_as_in_postgres(replication_conn) -
     assert "7 / 2" not in render(tree, "athena").replace("7 / 2.0", "")  # Trino truncates too, but say so
 
 
+def test_extract_is_not_an_integer_in_postgres(replication_conn) -> None:
+    """sqlglot types EXTRACT as an integer; PostgreSQL returns numeric (epoch has fractions): no truncation."""
+    tree = parse("SELECT (EXTRACT(epoch FROM TIMESTAMP '2024-01-02 12:00:00')"
+                 " - EXTRACT(epoch FROM TIMESTAMP '2024-01-01 00:00:00')) / 86400 AS days,"
+                 " (EXTRACT(year FROM DATE '2024-06-01')::int * 12) / 5 AS truncated")
+    with replication_conn.cursor() as cursor:
+        cursor.execute(render(tree, "postgres"))
+        days, truncated = cursor.fetchone()
+    assert float(days) == 1.5 and truncated == 4857
+    for dialect in ("duckdb", "athena"):
+        text = render(tree, dialect, pretty=False)
+        assert "86400" in text and "// 86400" not in text and "TRUNC" not in text.split("86400")[0][-40:], text
+    assert duck_one(render(tree, "duckdb")) == (1.5, 4857)
+
+
 def test_unsized_numeric_is_sized_everywhere(replication_conn) -> None:
     tree = parse("SELECT round(2::numeric / 3, 4) AS r, round(percentile_cont(0.5) WITHIN GROUP "
                  "(ORDER BY x)::numeric, 2) AS m FROM (VALUES (1.005::float8), (2.0::float8)) AS v(x)")
@@ -88,6 +103,24 @@ def test_date_minus_date_is_a_day_count_in_every_engine() -> None:
     assert "DATE_DIFF('DAY'" in render(tree, "athena")
     assert duck_one(render(tree, "duckdb"))[0] == 29
     assert "DATE_DIFF('DAY'" in load_queries()["revenue_growth"].sql("athena", pretty=False)
+
+
+def test_greatest_and_least_skip_nulls_in_athena_as_in_postgres(replication_conn) -> None:
+    """Trino's greatest(1, NULL) is NULL; PostgreSQL's is 1 (subscription_churn's last month depends on it)."""
+    source = ("SELECT greatest(a, b) AS g, least(a, b) AS l, greatest(b, b) AS n "
+              "FROM (VALUES (1, CAST(NULL AS integer)), (3, 2)) AS v(a, b) ORDER BY a")
+    with replication_conn.cursor() as cursor:
+        cursor.execute(source)
+        expected = cursor.fetchall()
+    assert expected == [(1, 1, None), (3, 2, 2)]
+    naive = sqlglot.transpile(source, read="postgres", write="trino")[0]
+    back = duckdb.connect(":memory:").execute(sqlglot.transpile(naive, read="trino", write="duckdb")[0]).fetchall()
+    assert back[0] == (None, None, None), "sqlglot alone keeps Trino's NULL-propagating greatest"
+    repaired = render(parse(source), "athena", pretty=False)
+    assert "COALESCE" in repaired
+    again = duckdb.connect(":memory:").execute(sqlglot.transpile(repaired, read="trino", write="duckdb")[0])
+    assert again.fetchall() == expected
+    assert duckdb.connect(":memory:").execute(render(parse(source), "duckdb")).fetchall() == expected
 
 
 def test_isodow_becomes_day_of_week_in_athena() -> None:

@@ -13,12 +13,13 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import sqlglot
 
 from analytics.collect import collect
 from analytics.compare import compare_results, compare_runs, values_equal
 from analytics.definitions import all_definitions, load_queries, tenant_tables
 from analytics.duck import collect_duckdb, run_duckdb
-from analytics.runner import Result, TenantRef, run_as_replication
+from analytics.runner import Result, TenantRef, normalise_rows, run_as_replication
 from tests.analytics.duck_export import export_tables
 
 
@@ -93,6 +94,25 @@ def test_comparison_catches_a_changed_row(world_db, replication_conn, duck) -> N
     assert "rows expected" in shorter[0].detail
 
 
+def test_compare_with_source_is_empty_when_equal_and_names_a_missing_tenant(world_db, replication_conn, duck,
+                                                                            django_db_blocker) -> None:
+    """lake_verify's one call: equal here; with one tenant's orders gone from the lake, it says which."""
+    from analytics.compare import compare_with_source
+
+    wanted = set(world_db.tenants.values())
+    relevant = [m for m in compare_with_source(duck, replication_conn) if m.tenant_id in wanted]
+    assert relevant == []
+    victim = next(iter(world_db.tenants.values()))
+    lake = duck.cursor()
+    lake.execute("CREATE TEMP TABLE models_app_order AS SELECT * FROM main.models_app_order WHERE tenant_id <> ?",
+                 [str(victim)])
+    try:
+        found = compare_with_source(lake, replication_conn, [load_queries()["average_order_value"]])
+        assert [m.tenant_id for m in found if m.tenant_id in wanted] == [victim]
+    finally:
+        lake.execute("DROP TABLE temp.models_app_order")
+
+
 def test_value_rule() -> None:
     assert values_equal(3, Decimal("3.00")) and not values_equal(3, 4)
     assert values_equal(Decimal("10.25"), Decimal("10.250")) and not values_equal(Decimal("10.25"), Decimal("10.26"))
@@ -102,3 +122,26 @@ def test_value_rule() -> None:
     assert values_equal(None, None) and not values_equal(None, 0)
     assert values_equal(uuid.UUID(int=1), str(uuid.UUID(int=1)))
     assert values_equal(dt.date(2025, 1, 1), dt.date(2025, 1, 1)) and not values_equal("a", "b")
+
+
+@pytest.mark.parametrize("name", [d.name for d in all_definitions()])
+def test_athena_text_read_back_into_duckdb_equals_postgres(world_db, replication_conn, duck, name: str) -> None:
+    """The Athena text cannot run here; read as Trino and written for DuckDB, it gives PostgreSQL's rows.
+
+    This does not prove Trino's semantics (sqlglot maps them), but it catches a repair that
+    changes the meaning: the exact percentile, the decimal casts, date_diff, day_of_week.
+    """
+    definition = load_queries()[name]
+    text = sqlglot.transpile(definition.sql("athena", pretty=False), read="trino", write="duckdb")[0]
+    duck.execute("SET TimeZone = 'UTC'")
+    # Trino's at_timezone(ts, zone), which sqlglot does not map back, as DuckDB's timezone(zone, ts).
+    duck.execute("CREATE OR REPLACE MACRO at_timezone(ts, zone) AS timezone(zone, ts)")
+    cursor = duck.execute(text)
+    actual = Result([c[0] for c in cursor.description], normalise_rows(cursor.fetchall()))
+    expected = run_as_replication(replication_conn, definition)
+    wanted = set(world_db.tenants.values())
+    mismatches = []
+    for tenant_id in wanted:
+        mismatches += compare_results(name, expected.for_tenant(tenant_id), actual.for_tenant(tenant_id),
+                                      tenant_id=tenant_id)
+    assert not mismatches, "\n".join(map(str, mismatches[:10]))

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connections
 
 from analytics.definitions import load_queries, metric_queries
-from analytics.report import CHARTS, OVERALL_CHARTS, ExtraSection, html_table, render_html, tenant_sections
+from analytics.report import CHARTS, ExtraSection, html_table, render_html, tenant_sections
 from analytics.runner import TenantRef, run_for_tenant
 from tests.analytics.browser import chromium, dump_dom, rendered_charts
 
@@ -29,10 +29,9 @@ def report_page(metrics_world, django_db_blocker, tmp_path_factory) -> Path:
 
 
 def expected_chart_ids(page: str) -> list[str]:
-    """Every section's charts, plus the overall section's own (from the page's sections, not its divs)."""
+    """Every section's charts (from the page's sections, not its divs)."""
     sections = re.findall(r'<section id="([^"]+)"', page)
-    extra = [f"chart-overall-{suffix}" for suffix, _ in OVERALL_CHARTS] if "overall" in sections else []
-    return extra + [f"chart-{s}-{suffix}" for s in sections for suffix, _ in CHARTS]
+    return [f"chart-{s}-{suffix}" for s in sections for suffix, _ in CHARTS]
 
 
 def test_every_metric_is_on_the_page_with_its_definition(report_page: Path, metrics_world) -> None:
@@ -89,7 +88,7 @@ def test_every_chart_renders_in_headless_chromium(report_page: Path) -> None:
         pytest.skip("chromium is not installed (Debian package `chromium`; .ci/run installs it)")
     page = report_page.read_text(encoding="utf-8")
     expected = expected_chart_ids(page)
-    assert len(expected) >= len(CHARTS) * 3 + len(OVERALL_CHARTS)
+    assert len(expected) >= len(CHARTS) * 3
     before = rendered_charts(page)
     assert set(before) == set(expected) and all(c["main_svg"] == 0 for c in before.values()), \
         "the static page has no drawn charts: the check below depends on the browser drawing them"

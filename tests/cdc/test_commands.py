@@ -38,7 +38,7 @@ def test_cdc_check_reports_nothing_missing(committed, django_db_setup: str) -> N
     ("simulate_activity", {"tenants": "no-such-tenant"}, "cannot be simulated"),
     ("cdc_check", {"seconds": 0}, "--seconds"),
     ("cdc_check", {"workers": 0}, "--workers"),
-    ("cdc_tail", {"flush_interval": 0}, "--flush-interval"),
+    ("cdc_tail", {"batch_interval": 0}, "--batch-interval"),
 ])
 @pytest.mark.django_db
 def test_bad_input_is_a_command_error(command: str, options: dict, message: str) -> None:

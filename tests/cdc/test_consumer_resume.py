@@ -19,7 +19,7 @@ from django.conf import settings
 
 from cdc.consumer import Consumer
 from cdc.mapping import table_filter, tenant_columns
-from cdc.sink import META_COLUMNS, OP_COLUMN, ParquetSink
+from cdc.sink import META_COLUMNS, OP_COLUMN
 from cdc.workload.ledger import compare, read_captured
 from cdc.workload.simulator import Simulator
 from project.database import connect
@@ -91,7 +91,7 @@ def test_killed_consumer_process_loses_nothing(committed, slot, tmp_path: Path, 
     sim.prepare()
     command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "cdc_tail", "--skip-checks",
                "--slot", slot, "--out", str(tmp_path), "--dbname", django_db_setup, "--no-create",
-               "--flush-interval", "0.05"]
+               "--batch-interval", "0.05"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
@@ -149,7 +149,7 @@ def test_simulator_survives_killed_connections(committed, slot, tmp_path: Path, 
 
 
 def test_parquet_output_holds_every_committed_change(committed, slot, tmp_path: Path) -> None:
-    """``cdc_tail --format parquet``: same completeness as CSV; all-string columns; NULL stays null."""
+    """``cdc_tail --format parquet``: same completeness as CSV; DMS types; NULL stays null."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -157,7 +157,7 @@ def test_parquet_output_holds_every_committed_change(committed, slot, tmp_path: 
     sim = Simulator([tenant.id], seed=21)
     sim.prepare()
     _activity(sim, 120)
-    Consumer(slot, tmp_path, sink=ParquetSink(tmp_path), tables=table_filter()).run(once=True)
+    Consumer(slot, tmp_path, fmt="parquet", tables=table_filter()).run(once=True)
     files = sorted(tmp_path.glob("*/*/*.parquet"))
     assert files and not list(tmp_path.glob("*/*/*.csv")) and not list(tmp_path.glob("*/*/.*.tmp"))
     result = _compare(tmp_path, sim, tenant.id)
@@ -166,7 +166,11 @@ def test_parquet_output_holds_every_committed_change(committed, slot, tmp_path: 
     customers = pa.concat_tables(
         [pq.read_table(p) for p in files if p.parent.name == "models_app_customer"], promote_options="default")
     assert customers.column_names[:3] == list(META_COLUMNS)
-    assert all(field.type == pa.string() for field in customers.schema)
+    assert all(customers.schema.field(name).type == pa.string() for name in META_COLUMNS)
+    assert customers.schema.field("is_active").type == pa.bool_()
+    assert customers.schema.field("created_at").type == pa.timestamp("ms")  # ParquetTimestampInMillisecond
+    assert customers.schema.field("metadata").type == pa.string()  # JSON as its text
+    assert all(len(seq) == 35 and seq.isdigit() for seq in customers.column("change_seq").to_pylist())
     assert set(customers.column(OP_COLUMN).to_pylist()) <= {"I", "U", "D"}
     phones = customers.column("phone").to_pylist()
     # The simulator leaves about 30% of new customers without a phone: NULL, not "".

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from cdc.arrowtypes import TableSchema
 from cdc.decoding import UNCHANGED_TOAST
-from cdc.sink import CsvSink, OutRow, read_rows
+from cdc.landing import FolderStore, change_seq
+from cdc.sink import LandingSink, OutRow, read_rows
 from cdc.workload.ledger import Ledger, compare, percentile, read_captured
 
 
@@ -52,17 +54,18 @@ def test_percentile() -> None:
 
 
 def test_files_round_trip_and_tenant_filter(tmp_path: Path) -> None:
-    sink = CsvSink(tmp_path)
-    columns = ["id", "tenant_id", "note", "big"]
-    stamp = "2025-01-01 00:00:00+00:00"
-    sink.write("public", "t", columns, [
-        OutRow("I", stamp, "A-000000", {"id": "1", "tenant_id": "a", "note": 'say "hi", it\'s', "big": "x"}),
-        OutRow("U", stamp, "B-000000", {"id": "1", "tenant_id": "a", "note": None, "big": UNCHANGED_TOAST}),
-        OutRow("I", stamp, "B-000001", {"id": "2", "tenant_id": "other", "note": "", "big": "y"}),
+    columns = ("id", "tenant_id", "note", "big")
+    sink = LandingSink(FolderStore(tmp_path), "csv", {("public", "t"): TableSchema("public", "t", columns,
+                                                                                   ("text",) * 4)})
+    stamp = "2025-01-01 00:00:00.000000"
+    sink.write("public", "t", [
+        OutRow("I", stamp, change_seq(1, 0), {"id": "1", "tenant_id": "a", "note": 'say "hi", it\'s', "big": "x"}),
+        OutRow("U", stamp, change_seq(2, 0), {"id": "1", "tenant_id": "a", "note": None, "big": UNCHANGED_TOAST}),
+        OutRow("I", stamp, change_seq(2, 1), {"id": "2", "tenant_id": "other", "note": "", "big": "y"}),
     ])
     # A replayed transaction, written again by a restarted consumer.
-    sink.write("public", "t", columns, [
-        OutRow("U", stamp, "B-000000", {"id": "1", "tenant_id": "a", "note": None, "big": UNCHANGED_TOAST})])
+    sink.write("public", "t", [
+        OutRow("U", stamp, change_seq(2, 0), {"id": "1", "tenant_id": "a", "note": None, "big": UNCHANGED_TOAST})])
     rows = list(read_rows(tmp_path))
     assert [r.op for r in rows] == ["I", "U", "I", "U"]
     assert rows[0].values["note"] == 'say "hi", it\'s'

@@ -14,6 +14,7 @@ from analytics.rls_bench import (
     MAX_REPEAT,
     TARGET_RATIO,
     bench_metric,
+    context_latency,
     largest_tenant,
     summarise,
     tenant_index_names,
@@ -119,6 +120,7 @@ class Command(BaseCommand):
                                             warmup=options["warmup"], tenant_indexes=indexes,
                                             min_ms=options["min_ms"],
                                             explicit_filter=not options["policy_only"]))
+            latency = context_latency(tenant_id)
         finally:
             conn.close()
 
@@ -135,6 +137,7 @@ class Command(BaseCommand):
             "explicit_filter": not options["policy_only"],
             "reference_form": "AND x.tenant_id = %(tenant)s on every tenant-table scan, replication role (BYPASSRLS)",
             "summary": summarise(results),
+            "tenant_context": latency,
             "metrics": [r.as_dict() for r in results],
         }
         if options["json"]:
@@ -152,7 +155,10 @@ class Command(BaseCommand):
         self.stdout.write(table(["metric", "rows", "app_ms", "reference_ms", "ratio", "tenant indexes (app plan)",
                                  "seq scans (app plan)"], rows))
         summary = document["summary"]
+        self.stdout.write(f"tenant_context entry + exit: median {latency['median_us']} us, "
+                          f"p95 {latency['p95_us']} us over {latency['runs']} runs")
         self.stdout.write(
             f"ratio: max {summary['max_ratio']}, median {summary['median_ratio']}, geomean {summary['geomean_ratio']} "
-            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}"
+            f"(target <= {TARGET_RATIO}); over target: {', '.join(summary['over_target']) or 'none'}; "
+            f"app plan differs from the reference plan: {', '.join(summary['plans_differ']) or 'none'}"
         )

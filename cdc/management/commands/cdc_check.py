@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cdc.landing import FolderStore, LandingError
 from cdc.roundtrip import CheckError, run_check
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
 from project.database import uses_local_server
@@ -30,6 +31,8 @@ class Command(BaseCommand):
                             help="restart the local PostgreSQL server halfway through")
         parser.add_argument("--pgbench-seconds", type=int, default=10,
                             help="measure pgbench TPS on the same server afterwards (0 = skip)")
+        parser.add_argument("--batch-interval", type=float, default=10.0,
+                            help="the consumer's CdcMaxBatchInterval in seconds (default 10)")
         parser.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -39,6 +42,13 @@ class Command(BaseCommand):
             raise CommandError("--rate must be 0 (flat out) or a positive number of operations per minute.")
         if options["workers"] < 1:
             raise CommandError("--workers must be at least 1.")
+        if options["batch_interval"] <= 0:
+            raise CommandError("--batch-interval must be a positive number of seconds.")
+        if options["out"]:
+            try:
+                FolderStore(Path(options["out"])).check_writable()
+            except LandingError as exc:
+                raise CommandError(f"--out: {exc}") from exc
         if options["restart_postgres"] and not uses_local_server():
             raise CommandError("--restart-postgres only works with the local server (no DATABASE_URL/HOST).")
         try:
@@ -52,7 +62,7 @@ class Command(BaseCommand):
                 seconds=options["seconds"], rate_per_minute=options["rate"], tenant_ids=tenants,
                 workers=options["workers"], operations=operations, seed=options["seed"],
                 out_dir=Path(options["out"]) if options["out"] else None,
-                restart_postgres=options["restart_postgres"],
+                restart_postgres=options["restart_postgres"], batch_interval=options["batch_interval"],
                 log=(lambda m: None) if quiet else (lambda m: self.stderr.write(m)),
             )
         except CheckError as exc:
@@ -75,20 +85,34 @@ class Command(BaseCommand):
             raise CommandError(f"{result['missing']} captured change(s) are missing.")
 
     def _print(self, r: dict[str, Any]) -> None:
+        consumer = r["consumer"]
         self.stdout.write(
-            f"operations {r['operations']} in {r['seconds']} s ({r['ops_per_second']}/s, {r['workers']} workers); "
-            f"row changes {r['row_changes']}")
+            f"operations {r['operations']:,} in {r['seconds']} s ({r['ops_per_second']}/s, {r['workers']} workers); "
+            f"row changes {r['row_changes']:,}")
         self.stdout.write(
-            f"captured {r['captured']}  missing {r['missing']}  duplicates {r['duplicates']}  "
-            f"unexpected {r['unexpected']}  lag p50 {r['lag_p50_seconds']} s  p95 {r['lag_p95_seconds']} s")
+            f"captured {r['captured']:,}  missing {r['missing']:,}  duplicates {r['duplicates']:,}  "
+            f"unexpected {r['unexpected']:,}  lag p50 {r['lag_p50_seconds']} s  p95 {r['lag_p95_seconds']} s")
+        self.stdout.write(
+            f"consumer: {consumer['transactions']:,} transactions, {consumer['rows']:,} rows in {consumer['files']:,} "
+            f"files ({consumer['flushes']:,} flushes, batch interval {r['batch_interval_seconds']:g} s), "
+            f"reconnects {consumer['reconnects']}")
         if r.get("restart_postgres"):
             sim = r["simulator"]
-            self.stdout.write(f"PostgreSQL restart: {r['restart_postgres']}; simulator reconnects {sim['reconnects']},"
-                              f" in-doubt commits {sim['in_doubt']} (of which committed {sim['in_doubt_committed']})")
+            restart = r["restart_postgres"]
+            how = (f"restarted in {restart['seconds']} s" if restart.get("restarted")
+                   else f"not restarted ({restart.get('error')})")
+            self.stdout.write(f"PostgreSQL restart: {how}; simulator reconnects {sim['reconnects']}, "
+                              f"in-doubt commits {sim['in_doubt']} (of which committed {sim['in_doubt_committed']})")
         for table, ops in r["tables"].items():
             cells = "  ".join(f"{op} {f['captured']}/{f['expected']}" + (f" (missing {f['missing']})"
                               if f["missing"] else "") for op, f in ops.items())
             self.stdout.write(f"  {table:<26} {cells}")
         if "pgbench" in r:
-            self.stdout.write(f"pgbench: {r['pgbench']}  ratio ops/s ÷ TPS: {r.get('ops_per_second_vs_pgbench_tps')}")
+            bench = r["pgbench"]
+            if "tps" in bench:
+                self.stdout.write(
+                    f"pgbench: {bench['tps']:,.0f} TPS ({bench['script']}, {bench['clients']} clients, "
+                    f"{bench['seconds']} s); ops/s ÷ TPS = {r.get('ops_per_second_vs_pgbench_tps')}")
+            else:
+                self.stdout.write(f"pgbench: not measured ({bench.get('error')})")
         self.stdout.write("PASSED: nothing missing" if r["passed"] else "FAILED: changes missing")
