@@ -10,37 +10,27 @@ which then mean ``I``), the commit timestamp, the change sequence, then the tabl
 every value as the text PostgreSQL prints. CSV files have a header row; NULL is an empty
 unquoted field and a quoted empty field is the empty string.
 
-A name that is neither a full-load nor a CDC name fails closed (a file the lake does not
-understand must not be skipped silently); dot-files are in-progress temporaries and ignored.
-The root is a folder or ``s3://bucket/prefix`` (read through boto3; DuckDB's httpfs would
-download an extension at run time).
+The contract itself (names, columns, how a file is parsed) is ``cdc.landing``, which the local
+DMS task writes by; this module adds what the lake needs on top: a listing with each file's
+size and ETag (Bronze registers files by content version) and a fail-closed rule: a name that
+is neither a full-load nor a CDC name stops the build (a file the lake does not understand
+must not be skipped silently); dot-files (in-progress temporaries) and the task's state file
+at the root are not data. The root is a folder or ``s3://bucket/prefix`` (read through boto3;
+DuckDB's httpfs would download an extension at run time).
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
 import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 
-from cdc.mapping import CHANGE_SEQ_COLUMN
-from cdc.sink import OP_COLUMN, TIMESTAMP_COLUMN
+from cdc.landing import CHANGE_SEQ_COLUMN, META_COLUMNS, OP_COLUMN, LandingError, parse_file_name, read_landing_file
 
-META_COLUMNS = (OP_COLUMN, TIMESTAMP_COLUMN, CHANGE_SEQ_COLUMN)
-LOAD_NAME = re.compile(r"^LOAD([0-9A-F]{8})\.(csv|parquet)$")
-CDC_NAME = re.compile(r"^(\d{8}-\d{10})\.(csv|parquet)$")
-#: Width of ``$AR_H_CHANGE_SEQ``; full-load rows without a sequence sort first as all zeros.
-SEQ_WIDTH = 35
-
-
-class LandingError(ValueError):
-    """The landing area holds something that does not follow the DMS layout."""
+__all__ = ["LandedFile", "Landing", "LandingError", "classify", "open_landing", "read_landed"]
 
 
 @dataclass(frozen=True)
@@ -64,13 +54,13 @@ class LandedFile:
         return (0 if self.kind == "load" else 1, self.name)
 
 
-def classify(name: str) -> str:
-    if LOAD_NAME.match(name):
-        return "load"
-    if CDC_NAME.match(name):
-        return "cdc"
-    raise LandingError(f"{name!r} is neither a DMS full-load name (LOAD00000001.ext) "
-                       "nor a CDC name (yyyymmdd-hhmmssSSSS.ext)")
+def classify(name: str, schema: str = "public", table: str = "t") -> str:
+    """``load`` or ``cdc`` by the DMS naming contract (``cdc.landing``); any other name fails closed."""
+    parsed = parse_file_name(schema, table, name)
+    if parsed is None:
+        raise LandingError(f"{name!r} is neither a DMS full-load name (LOAD00000001.ext) "
+                           "nor a CDC name (yyyymmdd-hhmmssSSSS.ext)")
+    return parsed.kind
 
 
 class Landing:
@@ -98,8 +88,9 @@ class FolderLanding(Landing):
             if path.name.startswith(".") or not path.is_file():
                 continue
             stat = path.stat()
-            found.append(LandedFile(str(path), path.parent.parent.name, path.parent.name, path.name,
-                                    classify(path.name), stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}"))
+            schema, table = path.parent.parent.name, path.parent.name
+            found.append(LandedFile(str(path), schema, table, path.name, classify(path.name, schema, table),
+                                    stat.st_size, f"{stat.st_size}-{stat.st_mtime_ns}"))
         return sorted(found, key=lambda f: (f.table, f.order))
 
     def read_bytes(self, file: LandedFile) -> bytes:
@@ -126,7 +117,8 @@ class S3Landing(Landing):
                 if len(parts) != 3 or parts[2].startswith("."):
                     continue
                 schema, table, name = parts
-                found.append(LandedFile(f"s3://{self.bucket}/{item['Key']}", schema, table, name, classify(name),
+                found.append(LandedFile(f"s3://{self.bucket}/{item['Key']}", schema, table, name,
+                                        classify(name, schema, table),
                                         int(item["Size"]), str(item["ETag"]).strip('"')))
         return sorted(found, key=lambda f: (f.table, f.order))
 
@@ -144,15 +136,7 @@ def open_landing(root: str, *, s3_endpoint: str | None = None) -> Landing:
 def read_landed(data: bytes, file: LandedFile, columns: Iterable[str]) -> pa.Table:
     """One file as an all-string Arrow table: the meta columns, then ``columns`` (missing ones NULL)."""
     columns = list(columns)
-    if file.fmt == "parquet":
-        table = pq.read_table(io.BytesIO(data))
-    else:
-        wanted = {name: pa.string() for name in (*META_COLUMNS, *columns)}
-        table = pa_csv.read_csv(
-            io.BytesIO(data),
-            convert_options=pa_csv.ConvertOptions(column_types=wanted, strings_can_be_null=True,
-                                                  quoted_strings_can_be_null=False),
-        )
+    table = read_landing_file(data, fmt=file.fmt)
     unknown = set(table.column_names) - set(META_COLUMNS) - set(columns)
     if unknown:
         raise LandingError(f"{file.uri}: columns {sorted(unknown)} are not in the model of {file.table}")

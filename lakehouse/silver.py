@@ -27,8 +27,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from cdc.mapping import CHANGE_SEQ_COLUMN
-from cdc.sink import OP_COLUMN, TIMESTAMP_COLUMN
+from cdc.landing import CHANGE_SEQ_COLUMN, OP_COLUMN, TIMESTAMP_COLUMN
 from lakehouse import sql
 from lakehouse.landing import LandedFile
 from lakehouse.schema import TableSpec

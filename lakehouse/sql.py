@@ -11,9 +11,9 @@ Three families:
 
 from __future__ import annotations
 
+from cdc.landing import TOAST_TOKEN
 from lakehouse.schema import ColumnSpec, TableSpec
 
-TOAST_TOKEN = "unchanged-toast-datum"
 #: Stands for NULL while TOAST values are carried forward (IGNORE NULLS skips real NULLs).
 NULL_MARK = "\x01null"
 STATE_SCHEMA = "silver_state"
