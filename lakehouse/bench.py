@@ -108,6 +108,5 @@ def run(conn, work: Path, *, landing: str | None = None, changes: int = 1000) ->
     inc, seconds = _timed(build_lake, str(batch_root), incremental)
     out["incremental"] = {"changes": written, "seconds": seconds, "timings": inc.timings,
                           "rows_applied": inc.rows_applied, "within_target": seconds <= TARGET_INCREMENTAL_SECONDS}
-    out["freshness"] = ("not measured here: run dms_task and lake_build --follow together, then lake_verify "
-                        "--json reports freshness p50/p95")
+    out["freshness"] = "not measured: lake_bench --freshness-seconds N runs dms_task and --follow together"
     return out

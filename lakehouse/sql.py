@@ -264,3 +264,7 @@ def synthetic_changes_sql(spec: TableSpec, op: str, n: int) -> str:
     return (f"SELECT {literal(op)} AS \"Op\", strftime(now(), '%Y-%m-%d %H:%M:%S.%f') AS commit_timestamp, "
             f"'' AS change_seq, {', '.join(cols)} FROM {SILVER_SCHEMA}.{ident(spec.name)} "
             f"USING SAMPLE {int(n)} ROWS")
+
+#: Parameter: a build id. Freshness of the CDC rows applied by later builds.
+FRESHNESS_SINCE = ("SELECT count(*), quantile_cont(lag_seconds, 0.5), quantile_cont(lag_seconds, 0.95), "
+                   f"max(lag_seconds) FROM {META_SCHEMA}.freshness WHERE build_id > ?")

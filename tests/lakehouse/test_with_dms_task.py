@@ -20,6 +20,7 @@ from cdc.targets import open_target
 from cdc.task import S3Profile, run_task
 from cdc.workload.simulator import Simulator
 from lakehouse.build import build
+from lakehouse.freshness import measure
 from lakehouse.verify import verify
 from models_app.models import Customer
 from tenancy import tenant_context
@@ -66,3 +67,12 @@ def test_dms_task_landing_verifies_and_a_lost_delete_is_caught(committed, task_s
     bad = verify(replication_conn, tmp_path / "wh-broken", with_metrics=False)
     customer = [c for c in bad.table_differences if c.table == "models_app_customer"]
     assert customer and str(doomed.id) in customer[0].extra_in_lake
+
+
+def test_freshness_with_task_and_follow_running_together(committed, django_db_setup: str, replication_conn,
+                                                         tmp_path: Path) -> None:
+    committed.tenant()
+    result = measure(replication_conn, django_db_setup, tmp_path, seconds=2.0, batch_interval=0.2, poll=0.1)
+    assert result["verify_ok"] and result["operations"] > 0 and result["tenants"] >= 1
+    assert result["simulator_errors"] == 0
+    assert result["cdc_rows"] > 0 and 0 <= result["p50_seconds"] <= result["p95_seconds"] <= result["max_seconds"]

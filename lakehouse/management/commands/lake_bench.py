@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics import replication_connection
 from lakehouse.bench import run
+from lakehouse.freshness import measure
 from lakehouse.landing import LandingError
 from lakehouse.silver import SilverError
 
@@ -26,6 +27,11 @@ class Command(BaseCommand):
                             help="scratch folder for the landing and warehouses (default: a new temporary folder)")
         parser.add_argument("--landing", default=None, help="use this landing (e.g. from dms_task) instead of COPY")
         parser.add_argument("--changes", type=int, default=1000, help="rows in the incremental CDC batch")
+        parser.add_argument("--freshness-seconds", type=float, default=0.0,
+                            help="also run dms_task + lake_build --follow + simulated activity this long and "
+                                 "report CDC→Silver freshness p50/p95 (0 = skip)")
+        parser.add_argument("--batch-interval", type=float, default=1.0,
+                            help="the DMS task's CDC file interval for the freshness run (DMS default: 60)")
         parser.add_argument("--json", action="store_true", help="(always JSON; accepted for symmetry)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -36,6 +42,10 @@ class Command(BaseCommand):
             work = Path(options["work"] or tempfile.mkdtemp(prefix="lake-bench-"))
             result = run(conn, work, landing=options["landing"], changes=options["changes"])
             result["work"] = str(work)
+            if options["freshness_seconds"] > 0:
+                result["freshness"] = measure(conn, settings.DATABASES["default"]["NAME"], work,
+                                              seconds=options["freshness_seconds"],
+                                              batch_interval=options["batch_interval"])
         except (LandingError, SilverError) as exc:
             raise CommandError(str(exc)) from exc
         finally:
