@@ -71,4 +71,4 @@ class Command(BaseCommand):
                           f"{report.rows_read} rows read, {report.rows_applied} applied, "
                           f"{report.gold_metrics} gold metrics, {report.seconds:.2f} s")
         for table, stats in sorted(report.tables.items()):
-            self.stdout.write(f"  {table}: {stats}")
+            self.stdout.write(f"  {table:<26} " + ", ".join(f"{key} {value:,}" for key, value in stats.items()))
