@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = ("Seed a small multi-tenant history under tenant contexts (kept if one exists; --clean rebuilds it), "
             "print the seed report, then land it as DMS would, build the lake and prove it equals the source.")
+    verbosity = 1
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", default="small", choices=["small", "medium", "large"])
@@ -40,7 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         lake = Path(options["lake"])
-        verbosity = options["verbosity"]
+        self.verbosity = options["verbosity"]
         if options["clean"] and not options["no_lake"]:
             self._forget_lake(lake, "--clean")
         tenants = existing_tenants()
@@ -49,11 +50,14 @@ class Command(BaseCommand):
                 f"Keeping the existing world of {len(tenants)} tenants; "
                 "run `make reseed` (or DEMO_CLEAN=1 make demo) to delete it and seed a new one.")
         else:
-            call_command("seed_all", scale=options["scale"], seed=options["seed"], clean=options["clean"],
-                         verbosity=verbosity)
-        call_command("seed_report", verbosity=verbosity)
+            self._run("seed_all", scale=options["scale"], seed=options["seed"], clean=options["clean"])
+        self._run("seed_report")
         if not options["no_lake"]:
-            self._lake(lake, options["simulate_seconds"], verbosity)
+            self._lake(lake, options["simulate_seconds"])
+
+    def _run(self, name: str, **options: Any) -> None:
+        """A step of the demo, printing into this command's own streams at its verbosity."""
+        call_command(name, verbosity=self.verbosity, stdout=self.stdout, stderr=self.stderr, **options)
 
     def _forget_lake(self, lake: Path, why: str) -> None:
         """Drop the task's slot and its folder: a new world needs a new full load."""
@@ -63,24 +67,24 @@ class Command(BaseCommand):
             shutil.rmtree(lake)
         self.stdout.write(f"{why}: dropped the DMS task's slot and {lake}/; the lake starts with a new full load.")
 
-    def _lake(self, lake: Path, simulate_seconds: float, verbosity: int) -> None:
+    def _lake(self, lake: Path, simulate_seconds: float) -> None:
         landing, warehouse = lake / "landing", lake / "warehouse"
         slot_exists = any(slot.name == DEFAULT_SLOT for slot in list_slots())
         if landing.exists() and load_state(open_store(landing)) and not slot_exists:
             self._forget_lake(lake, f"the slot {DEFAULT_SLOT} of {landing} is gone")
         self.stdout.write("\n== The local DMS task: full load (first run) or CDC since the last run")
-        call_command("dms_task", target=str(landing), once=True, verbosity=verbosity)
+        self._run("dms_task", target=str(landing), once=True)
         if simulate_seconds > 0:
             self.stdout.write(f"\n== {simulate_seconds:g} s of live activity under tenant contexts")
-            call_command("simulate_activity", duration=simulate_seconds / 60, rate=3000, verbosity=verbosity)
+            self._run("simulate_activity", duration=simulate_seconds / 60, rate=3000)
             self.stdout.write("\n== The DMS task again: drain the changes into CDC files")
-            call_command("dms_task", target=str(landing), once=True, verbosity=verbosity)
+            self._run("dms_task", target=str(landing), once=True)
         self.stdout.write("\n== lake_build: Bronze (the files) -> Silver (current state, Iceberg) -> Gold")
-        call_command("lake_build", landing=str(landing), warehouse=str(warehouse), verbosity=verbosity)
+        self._run("lake_build", landing=str(landing), warehouse=str(warehouse))
         self.stdout.write("\n== lake_verify: Silver equals the source, Gold equals PostgreSQL")
-        call_command("lake_verify", landing=str(landing), warehouse=str(warehouse), no_build=True,
-                     html=str(lake / "lake.html"), verbosity=verbosity)
-        call_command("report", out=str(lake / "report.html"), verbosity=verbosity)
+        self._run("lake_verify", landing=str(landing), warehouse=str(warehouse), no_build=True,
+                  html=str(lake / "lake.html"))
+        self._run("report", out=str(lake / "report.html"))
         self.stdout.write(
             f"\nThe lake: landing files (DMS layout) in {landing}/, the warehouse (DuckDB + Iceberg) in "
             f"{warehouse}/, the report in {lake / 'report.html'} and the lake beside the source in "
