@@ -61,13 +61,13 @@ test-embedded: install
 	if [ "$$was_running" != "True" ]; then LAKEHOUSE_NO_AUTOSTART=1 $(MANAGE) dbserver stop >/dev/null 2>&1 || true; fi; \
 	exit $$status
 
-# The RLS, attack and CDC suites again, on Debian's PostgreSQL 15 (the plan's minimum).
+# The RLS, isolation, attack (marked rls), CDC and lake suites again, on Debian's PostgreSQL 15 (the plan's minimum).
 test-pg15: install
 	@if [ -x "$(PG15_BIN)/postgres" ]; then \
 		export $(PG15_ENV); \
 		status=0; \
 		$(BIN)/python -m pytest -m "rls or isolation" -p no:cacheprovider && \
-		$(BIN)/python -m pytest tests/cdc -p no:cacheprovider -q && \
+		$(BIN)/python -m pytest tests/cdc tests/lakehouse -p no:cacheprovider -q && \
 		CDC_RESTART_TEST=1 $(BIN)/python -m pytest tests/cdc/test_commands.py -k restart -p no:cacheprovider -q \
 		|| status=$$?; \
 		LAKEHOUSE_NO_AUTOSTART=1 $(MANAGE) dbserver stop >/dev/null 2>&1 || true; \
@@ -90,6 +90,7 @@ bench: install  ## the benchmarks (JSON): seeding, RLS tax, CDC
 	$(MANAGE) bench_dms --format parquet
 	$(MANAGE) bench_dms --format csv
 	$(MANAGE) cdc_check --seconds 30 --rate 0 --json
+	$(MANAGE) lake_bench --freshness-seconds 30
 
 stop:  ## stop the local servers (embedded PostgreSQL, PostgreSQL 15, the local S3)
 	-LAKEHOUSE_NO_AUTOSTART=1 $(MANAGE) s3server stop

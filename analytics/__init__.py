@@ -1,5 +1,6 @@
-"""The §9 analytics: each metric defined once, run in PostgreSQL (per tenant under RLS, or across
-tenants as the replication role) and in DuckDB, and printed for Athena.
+"""The twenty analytics of docs/REQUIREMENTS.md: each metric defined once, run in PostgreSQL
+(per tenant under RLS, or across tenants as the replication role) and in DuckDB, and printed
+for Athena.
 
 Public API (the lake's Gold layer and ``lake_verify`` use it)::
 

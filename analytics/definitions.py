@@ -1,4 +1,4 @@
-"""The twenty metrics of the seed plan (§9) and the report's chart series, each defined once.
+"""The twenty metrics of docs/REQUIREMENTS.md and the report's chart series, each defined once.
 
 A definition is a file ``analytics/metrics/<name>.sql`` (package data; one PostgreSQL
 statement, no tenant filter, ``tenant_id`` first in every result) plus its entry in
@@ -143,7 +143,7 @@ def all_definitions(directory: Path | None = None) -> tuple[MetricDefinition, ..
 
 
 def metric_definitions(directory: Path | None = None) -> list[MetricDefinition]:
-    """The twenty §9 metrics (``kind = "metric"``), in the plan's order."""
+    """The twenty metrics (``kind = "metric"``), in the plan's order."""
     return [d for d in all_definitions(directory) if d.kind == "metric"]
 
 

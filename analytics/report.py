@@ -9,7 +9,7 @@ context (so the page shows what RLS lets the tenant see); the overall section co
 replication-role run over all tenants. With ``tenants`` restricted (``--tenant``) the overall
 section is left out: a tenant's report must not carry other tenants' numbers.
 
-Every section shows all twenty §9 metrics, each chart with its definition text beside it
+Every section shows all twenty metrics, each chart with its definition text beside it
 (from the catalog, the same text ``metrics --list --json`` prints), and the rows per table;
 the overall section adds the per-tenant comparison table. Callers may append their own
 sections (``extra_sections``): the lake's "lake vs source" page uses that hook.
@@ -43,7 +43,7 @@ FIXED_CHARTS = (
     ("cohorts", "Cohort retention", "customer_retention_cohorts"),
     ("mrr_over_time", "MRR over time (complete months; the current month is not over)", "mrr_over_time"),
 )
-#: Every chart of a section: the fixed ones, then one per remaining §9 metric (suffix = metric name).
+#: Every chart of a section: the fixed ones, then one per remaining metric (suffix = metric name).
 CHARTS = tuple((suffix, heading) for suffix, heading, _ in FIXED_CHARTS) + tuple(
     (spec.metric, "") for spec in METRIC_CHARTS
 )

@@ -1,4 +1,4 @@
-"""One chart per §9 metric, drawn from the metric's own result rows (one tenant, or every tenant).
+"""One chart per metric, drawn from the metric's own result rows (one tenant, or every tenant).
 
 Each chart is a :class:`MetricChart`: which columns go on the axes and how traces split. A
 section with one tenant gets one trace per series; the overall section gets one per tenant,

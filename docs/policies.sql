@@ -19,6 +19,10 @@ REVOKE "lakehouse_owner" FROM "lakehouse_app";
 REVOKE "lakehouse_owner" FROM "dms_replication";
 REVOKE "lakehouse_tenant_resolver" FROM "lakehouse_app";
 ALTER ROLE "lakehouse_app" RESET ALL;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'lakehouse_staff') THEN CREATE ROLE "lakehouse_staff"; END IF; END $$;
+ALTER ROLE "lakehouse_staff" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT PASSWORD :'staff_password';
+REVOKE "lakehouse_owner" FROM "lakehouse_staff";
+ALTER ROLE "lakehouse_staff" RESET ALL;
 ALTER ROLE "lakehouse_app" RESET ALL;
 ALTER ROLE "lakehouse_app" SET track_activities = 'off';
 ALTER ROLE "lakehouse_loader" RESET ALL;
@@ -50,11 +54,17 @@ ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT USAGE
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON TABLES FROM "dms_replication";
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "dms_replication";
 REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "dms_replication";
-DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP EXECUTE format('REVOKE ALL ON %s FROM %I, %I', r.t, 'dms_replication', 'lakehouse_loader'); IF r.tenant THEN EXECUTE format('GRANT SELECT ON %s TO %I', r.t, 'dms_replication'); EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', r.t, 'lakehouse_loader'); END IF; IF r.name = ANY(ARRAY['models_app_event']::text[]) THEN EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_app'); EXECUTE format('REVOKE UPDATE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_loader'); END IF; END LOOP; END $$;
+DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, 'lakehouse_loader'); IF r.name <> 'django_migrations' THEN EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, 'dms_replication'); END IF; IF r.tenant THEN EXECUTE format('GRANT SELECT ON %s TO %I', r.t, 'dms_replication'); EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', r.t, 'lakehouse_loader'); END IF; IF r.name = ANY(ARRAY['models_app_event']::text[]) THEN EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_app'); EXECUTE format('REVOKE UPDATE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_loader'); END IF; END LOOP; END $$;
 CREATE OR REPLACE FUNCTION public.tenancy_resolve_tenant(p_slug text, p_host text) RETURNS TABLE (id uuid, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN RETURN QUERY SELECT t.id, t.is_active FROM public.tenancy_tenant AS t WHERE (p_slug IS NOT NULL AND t.slug = p_slug) OR (p_slug IS NULL AND p_host IS NOT NULL AND (t.domain = p_host OR (t.slug = split_part(p_host, '.', 1) AND position('.' IN p_host) > 0))) ORDER BY (t.domain = p_host) DESC NULLS LAST LIMIT 1; END $fn$;
 ALTER FUNCTION public.tenancy_resolve_tenant(text, text) OWNER TO "lakehouse_tenant_resolver";
 REVOKE ALL ON FUNCTION public.tenancy_resolve_tenant(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION public.tenancy_resolve_tenant(text, text) TO "lakehouse_app";
+GRANT CONNECT ON DATABASE :"dbname" TO "lakehouse_staff";
+GRANT USAGE ON SCHEMA public TO "lakehouse_staff";
+CREATE OR REPLACE FUNCTION public.tenancy_tenant_directory() RETURNS TABLE (id uuid, slug text, name text, domain text, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN RETURN QUERY SELECT t.id, t.slug::text, t.name::text, t.domain::text, t.is_active FROM public.tenancy_tenant AS t ORDER BY t.name; END $fn$;
+ALTER FUNCTION public.tenancy_tenant_directory() OWNER TO "lakehouse_tenant_resolver";
+REVOKE ALL ON FUNCTION public.tenancy_tenant_directory() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.tenancy_tenant_directory() TO "lakehouse_staff";
 CREATE SCHEMA IF NOT EXISTS "lakehouse_private" AUTHORIZATION "lakehouse_context_verifier";
 ALTER SCHEMA "lakehouse_private" OWNER TO "lakehouse_context_verifier";
 REVOKE ALL ON SCHEMA "lakehouse_private" FROM PUBLIC;
@@ -137,8 +147,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "tenancy_tenant" TO "lakehouse_loader";
 GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehouse_tenant_resolver";
 
 -- Part 4: the live catalog after migrate, as PostgreSQL stores it (pg_policies, ACLs)
--- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_loader: CONNECT; lakehouse_loader: TEMPORARY
--- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_context_verifier: USAGE; public lakehouse_loader: USAGE; public lakehouse_tenant_resolver: USAGE
+-- database: dms_replication: CONNECT; lakehouse_app: CONNECT; lakehouse_loader: CONNECT; lakehouse_loader: TEMPORARY; lakehouse_staff: CONNECT
+-- schemas: dms dms_replication: CREATE; dms dms_replication: USAGE; public dms_replication: USAGE; public lakehouse_app: USAGE; public lakehouse_context_verifier: USAGE; public lakehouse_loader: USAGE; public lakehouse_staff: USAGE; public lakehouse_tenant_resolver: USAGE
 -- table models_app_customer: owner lakehouse_owner, row security enabled, forced
 --   policy models_app_customer_tenant_isolation PERMISSIVE FOR ALL TO lakehouse_app,lakehouse_loader
 --     USING      (tenant_id = ( SELECT lakehouse_verified_tenant() AS lakehouse_verified_tenant))
@@ -209,6 +219,7 @@ GRANT SELECT (id, slug, domain, is_active) ON public.tenancy_tenant TO "lakehous
 --   grant dms_replication: SELECT
 --   grant lakehouse_app: DELETE, INSERT, SELECT, UPDATE
 --   grant lakehouse_loader: DELETE, INSERT, SELECT, UPDATE
---   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (slug)
+--   grant lakehouse_tenant_resolver: SELECT (domain), SELECT (id), SELECT (is_active), SELECT (name), SELECT (slug)
 -- SECURITY DEFINER lakehouse_verified_tenant(): owner lakehouse_context_verifier, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_app, lakehouse_context_verifier, lakehouse_loader, lakehouse_owner
 -- SECURITY DEFINER tenancy_resolve_tenant(text,text): owner lakehouse_tenant_resolver, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_app, lakehouse_tenant_resolver
+-- SECURITY DEFINER tenancy_tenant_directory(): owner lakehouse_tenant_resolver, search_path=pg_catalog, pg_temp, EXECUTE to lakehouse_staff, lakehouse_tenant_resolver

@@ -1,4 +1,4 @@
-"""The seven tenant-scoped domain models of the seed plan §3.1.
+"""The seven tenant-scoped domain models listed in docs/REQUIREMENTS.md ("Tables").
 
 Every model subclasses :class:`~tenancy.models.TenantScopedModel` (UUIDv7 ``id``,
 ``tenant``, RLS policy, ``UNIQUE (tenant_id, id)``, ``updated_at`` and immutable-tenant

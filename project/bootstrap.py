@@ -14,6 +14,7 @@ import psycopg2
 from psycopg2 import sql as pgsql
 
 from project.database import connect, database_name, role_credentials
+from project.staff import apply_staff_grants
 from rls.roles import configured_roles, database_statements, key_provisioning_statements, role_statements
 from rls.signing import ContextKeyError, accepted_keys, key_id
 
@@ -78,6 +79,7 @@ def ensure_database(dbname: str, *, fresh: bool = False) -> None:
         with conn.cursor() as cursor:
             for statement in database_statements(roles, dbname):
                 cursor.execute(statement)
+            apply_staff_grants(cursor)  # the schema-wide grants above include Django's tables
             ids = provision_context_keys(cursor)
     finally:
         conn.close()

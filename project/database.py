@@ -24,6 +24,7 @@ admin          ``postgres``                bootstrap only: creates the database 
 owner          ``lakehouse_owner``         owns schema and tables; runs migrations
 app            ``lakehouse_app``           the runtime role, subject to RLS
 replication    ``dms_replication``         AWS DMS: REPLICATION + BYPASSRLS + SELECT
+staff          ``lakehouse_staff``         Django's own tables (auth, admin log, sessions) only
 resolver       ``lakehouse_tenant_resolver``  NOLOGIN owner of the tenant lookup function
 =============  ==========================  =====================================================
 """
@@ -46,11 +47,12 @@ from django.db.utils import OperationalError
 from devdb.server import LocalServer, ServerError, embedded_bin_dir
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-ROLE_KEYS = ("admin", "owner", "app", "replication", "loader")
+ROLE_KEYS = ("admin", "owner", "app", "replication", "staff", "loader")
 #: The environment variable holding an explicit URL for each role.
 ROLE_URL_VARIABLES = {
     "app": "DATABASE_URL", "owner": "DATABASE_OWNER_URL",
     "replication": "DATABASE_REPLICATION_URL", "admin": "DATABASE_ADMIN_URL",
+    "staff": "DATABASE_STAFF_URL",
     "loader": "DATABASE_LOADER_URL",
 }
 #: The Django database backend of every alias (the PostgreSQL one, resolving the local server lazily).
@@ -92,6 +94,11 @@ def role_credentials() -> dict[str, RoleCredentials]:
         "replication": RoleCredentials(
             "replication", _env("DATABASE_REPLICATION_USER", "dms_replication"),
             _env("DATABASE_REPLICATION_PASSWORD", "replication-dev-password"),
+        ),
+        # Django's auth, admin log and sessions: the serving role has no grant on them.
+        "staff": RoleCredentials(
+            "staff", _env("DATABASE_STAFF_USER", "lakehouse_staff"),
+            _env("DATABASE_STAFF_PASSWORD", "staff-dev-password"),
         ),
         # The seeding loader: subject to RLS and signed contexts like the app, plus TEMPORARY.
         "loader": RoleCredentials(

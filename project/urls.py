@@ -7,7 +7,8 @@ from project import views
 from tenancy.admin import pick_tenant
 
 urlpatterns = [
-    path("admin/tenant/", pick_tenant, name="pick-tenant"),
+    # An admin page: admin_view() requires an active staff login and adds CSRF and no-cache.
+    path("admin/tenant/", admin.site.admin_view(pick_tenant), name="pick-tenant"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/summary", views.summary, name="summary"),

@@ -7,7 +7,7 @@ Role names are read from ``settings.LAKEHOUSE_ROLES`` at call time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rls.sql import (
@@ -65,6 +65,7 @@ class Roles:
     app: str
     replication: str
     resolver: str
+    staff: str
     loader: str = "lakehouse_loader"
     verifier: str = "lakehouse_context_verifier"
 
@@ -77,7 +78,8 @@ def configured_roles() -> Roles:
 
     names: Mapping[str, str] = settings.LAKEHOUSE_ROLES
     return Roles(owner=names["owner"], app=names["app"], replication=names["replication"],
-                 resolver=names["resolver"], loader=names.get("loader", Roles.loader),
+                 resolver=names["resolver"], staff=names["staff"],
+                 loader=names.get("loader", Roles.loader),
                  verifier=names.get("verifier", Roles.verifier))
 
 
@@ -111,6 +113,7 @@ def role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) ->
         f"REVOKE {qn(roles.resolver)} FROM {qn(roles.app)}",
         f"ALTER ROLE {qn(roles.app)} RESET ALL",
     ]
+    statements += staff_role_statements(roles, passwords)
     statements += session_hardening_statements(roles)
     return statements
 
@@ -178,6 +181,7 @@ def database_statements(roles: Roles, database: str) -> list[str]:
         ]
     statements += replication_narrowing_statements(roles)
     statements += resolver_function_statements(roles)
+    statements += staff_database_statements(roles, database)
     statements += context_signing_statements(roles)
     statements += function_revoke_statements(roles)
     statements += replication_ddl_guard_statements(roles)
@@ -270,7 +274,9 @@ def tenant_table_grant_statements(roles: Roles) -> list[str]:
         "DO $$ DECLARE r record; BEGIN "  # noqa: S608 - constants and qn()/_literal()-quoted names
         "FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant "
         "FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP "
-        f"EXECUTE format('REVOKE ALL ON %s FROM %I, %I', r.t, {repl}, {loader}); "
+        f"EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, {loader}); "
+        f"IF r.name <> {_literal(MIGRATIONS_TABLE)} THEN "
+        f"EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, {repl}); END IF; "
         "IF r.tenant THEN "
         f"EXECUTE format('GRANT SELECT ON %s TO %I', r.t, {repl}); "
         f"EXECUTE format('GRANT {LOADER_PRIVILEGES} ON %s TO %I', r.t, {loader}); "
@@ -411,6 +417,104 @@ def resolver_grant_statements(roles: Roles) -> list[str]:
 
 def resolver_revoke_statements(roles: Roles) -> list[str]:
     return [f"REVOKE ALL ON public.{TENANT_TABLE} FROM {qn(roles.resolver)}"]
+
+
+# --------------------------------------------------------------------------- the staff role
+#
+# Django's own tables (users and password hashes, groups, permissions, sessions, the admin
+# log, the staff-to-tenant bindings) belong to the admin, not to the serving role. The app
+# role gets every table of the schema by default privileges; these statements take Django's
+# tables back from it (and from the DMS role) and give them to a separate login role that the
+# admin's ``staff`` database alias uses (project.routers). The staff role has no BYPASSRLS and
+# no grant on any tenant table: what it learns of tenants comes from one SECURITY DEFINER
+# directory function.
+
+STAFF_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT"
+#: Staff-routed tables that only ``migrate`` (the owner) writes: the staff role reads them.
+STAFF_READ_ONLY_TABLES = frozenset({"auth_permission", "django_content_type"})
+STAFF_TABLE_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
+#: Django's migration history: the app role may read it (``runserver`` checks for unapplied
+#: migrations as the default connection), the DMS role too (backups as that role must carry
+#: it), and nobody but the owner writes it.
+MIGRATIONS_TABLE = "django_migrations"
+#: Tenant id, slug, name, domain and state of every tenant, for the admin's tenant picker.
+STAFF_DIRECTORY_FUNCTION = "tenancy_tenant_directory"
+#: The resolver role's column grant on the tenant table that the directory adds.
+DIRECTORY_COLUMNS = ("name",)
+#: Sequences owned by (identity/serial columns of) the given tables of schema public.
+OWNED_SEQUENCES_SQL = (
+    "SELECT s.relname FROM pg_class s "
+    "JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid "
+    "AND d.refclassid = 'pg_class'::regclass "
+    "JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace n ON n.oid = t.relnamespace "
+    "WHERE s.relkind = 'S' AND n.nspname = 'public' AND t.relname = ANY(%s) ORDER BY 1"
+)
+EXISTING_TABLES_SQL = (
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s) ORDER BY 1"
+)
+
+
+def staff_role_statements(roles: Roles, passwords: Mapping[str, str] | None = None) -> list[str]:
+    """Create or re-shape the staff login role (cluster-wide, run as a superuser)."""
+    name = qn(roles.staff)
+    literal = ":'staff_password'" if passwords is None else _literal(passwords["staff"])
+    return [
+        "DO $$ BEGIN "  # noqa: S608 - identifiers and literals are quoted by qn()/_literal()
+        f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {_literal(roles.staff)}) THEN "
+        f"CREATE ROLE {name}; END IF; END $$",
+        f"ALTER ROLE {name} WITH {STAFF_ROLE_ATTRIBUTES} PASSWORD {literal}",
+        f"REVOKE {qn(roles.owner)} FROM {name}",
+        f"ALTER ROLE {name} RESET ALL",
+    ]
+
+
+def staff_database_statements(roles: Roles, database: str) -> list[str]:
+    """Connect and schema usage for the staff role, and the tenant directory it may call.
+
+    The directory is owned by the resolver role (NOLOGIN, BYPASSRLS, column grants only) and
+    executable by the staff role alone: the app role cannot list tenants.
+    """
+    fn = f"public.{STAFF_DIRECTORY_FUNCTION}()"
+    staff = qn(roles.staff)
+    return [
+        f"GRANT CONNECT ON DATABASE {qn(database)} TO {staff}",
+        f"GRANT USAGE ON SCHEMA public TO {staff}",
+        f"CREATE OR REPLACE FUNCTION {fn} "  # noqa: S608 - constant identifiers
+        "RETURNS TABLE (id uuid, slug text, name text, domain text, is_active boolean) "
+        "LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN "
+        "RETURN QUERY SELECT t.id, t.slug::text, t.name::text, t.domain::text, t.is_active "
+        f"FROM public.{TENANT_TABLE} AS t ORDER BY t.name; END $fn$",
+        f"ALTER FUNCTION {fn} OWNER TO {qn(roles.resolver)}",
+        f"REVOKE ALL ON FUNCTION {fn} FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION {fn} TO {staff}",
+    ]
+
+
+def staff_table_statements(roles: Roles, tables: Sequence[str], sequences: Sequence[str]) -> list[str]:
+    """Move Django's tables from the serving roles to the staff role (run after ``migrate``).
+
+    ``tables`` are the tables of the staff-routed models that exist, ``sequences`` the
+    sequences they own. The app and DMS roles lose every privilege on them; the staff role
+    reads and writes them (reads only for permissions and content types). The app and DMS roles
+    keep SELECT on ``django_migrations``, nothing else.
+    """
+    app, repl, staff = qn(roles.app), qn(roles.replication), qn(roles.staff)
+    statements: list[str] = []
+    for table in sorted(tables):
+        target = f"public.{qn(table)}"
+        privileges = "SELECT" if table in STAFF_READ_ONLY_TABLES else STAFF_TABLE_PRIVILEGES
+        statements += [f"REVOKE ALL ON {target} FROM {app}, {repl}", f"GRANT {privileges} ON {target} TO {staff}"]
+    for sequence in sorted(sequences):
+        target = f"SEQUENCE public.{qn(sequence)}"
+        statements += [f"REVOKE ALL ON {target} FROM {app}, {repl}", f"GRANT USAGE, SELECT ON {target} TO {staff}"]
+    migrations = f"public.{qn(MIGRATIONS_TABLE)}"
+    statements += [
+        f"REVOKE ALL ON {migrations} FROM {app}, {repl}",
+        f"GRANT SELECT ON {migrations} TO {app}, {repl}",
+        f"GRANT SELECT ({', '.join(DIRECTORY_COLUMNS)}) ON public.{TENANT_TABLE} TO {qn(roles.resolver)}",
+    ]
+    return statements
 
 
 def _literal(value: str) -> str:

@@ -7,8 +7,12 @@
 #    it dumps empty tables, since no tenant context is set;
 #  * the owner is subject to the policies too (tables are FORCE ROW LEVEL SECURITY);
 #  * the admin (superuser) would work, but routine jobs should not hold superuser credentials.
+# Django's own tables (users and password hashes, sessions, the admin log, staff bindings,
+# permissions, content types) are not readable by the replication role: they go to a second
+# file, dumped as the staff role (<file>.staff).
 # Restore as the admin (a superuser bypasses RLS, and the dump keeps table ownership):
 #   pg_restore --dbname=<admin URL of an empty database> <file>
+#   pg_restore --dbname=<same URL> <file>.staff
 #
 # Usage: scripts/backup_db.sh [output-file]   (default: backups/<database>_<UTC time>.dump)
 # Environment as for manage.py; PG_DUMP picks the pg_dump binary (it must be at least the
@@ -36,9 +40,20 @@ mkdir -p "$(dirname "$out")"
 
 # Note: the URL carries the password and shows in `ps` on this host while pg_dump runs; on a
 # shared host put the password in ~/.pgpass and drop it from the URL.
-# The replication role reads the replicated (tenant) tables only: Django's own tables (users,
-# password hashes, sessions) and the context keys are out of its reach, so they are left out
-# here; back them up with an admin credential if you need them (docs/SECURITY.md).
-PGAPPNAME=lakehouse-backup "$PG_DUMP" --format=custom --file="$out" --dbname="$url" \
-    --exclude-table='public.auth_*' --exclude-table='public.django_*' --exclude-schema=lakehouse_private
+# The staff role's tables: project.routers.staff_tables() (a test keeps these patterns in step).
+staff_tables="public.auth_* public.django_admin_log public.django_session public.django_content_type
+public.tenancy_stafftenantaccess public.tenancy_adminlogtenant"
+exclude="" include=""
+for pattern in $staff_tables; do
+    exclude="$exclude --exclude-table=$pattern"
+    include="$include --table=$pattern"
+done
+# shellcheck disable=SC2086 # word splitting of the option lists is intended
+# The context keys (schema lakehouse_private) are out of the replication role's reach too.
+PGAPPNAME=lakehouse-backup "$PG_DUMP" --format=custom --file="$out" --dbname="$url" $exclude \
+    --exclude-schema=lakehouse_private
 echo "backup_db: wrote $out (as the replication role, all tenants)"
+staff_url=$("$PYTHON" manage.py dburl --role staff)
+# shellcheck disable=SC2086
+PGAPPNAME=lakehouse-backup "$PG_DUMP" --format=custom --file="$out.staff" --dbname="$staff_url" $include
+echo "backup_db: wrote $out.staff (as the staff role, Django's users, sessions and admin log)"

@@ -15,4 +15,9 @@ def platform_hosts() -> list[str]:
     return [host.lower() for host in getattr(settings, "TENANT_PLATFORM_HOSTS", [])]
 
 
-__all__ = ["exempt_paths", "platform_hosts"]
+def platform_domains() -> list[str]:
+    """``TENANT_PLATFORM_DOMAINS``: tenants are reached at ``<slug>.<domain>``; no tenant may claim those hosts."""
+    return [domain.lower() for domain in getattr(settings, "TENANT_PLATFORM_DOMAINS", [])]
+
+
+__all__ = ["exempt_paths", "platform_domains", "platform_hosts"]

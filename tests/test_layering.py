@@ -17,6 +17,7 @@ FORBIDDEN = {
     "seeding": {"analytics", "cdc", "lakehouse"},
     "analytics": {"seeding", "cdc", "lakehouse"},
     "cdc": {"seeding", "analytics", "lakehouse"},
+    "lakehouse": {"seeding"},
 }
 #: Modules a package may import although their top-level package is forbidden to it.
 ALLOWED = {"cdc": {"seeding.distributions"}}

@@ -64,6 +64,7 @@ from rls.audit.rules import (
     function_execute_findings,
     function_findings,
     hba_findings,
+    loader_table_findings,
     password_findings,
     policy_role_findings,
     replication_write_findings,
@@ -153,9 +154,9 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     role_rows = rows(cursor, ROLES_SQL, {"names": [roles[k] for k in ("owner", "app", "replication", "resolver")]})
     infos = read_role_infos(role_rows, roles)
     existing = {info.name for info in infos if info.exists}
-    scoped = sorted(name for name, info in tables.items() if info.tenant_scoped)
     if roles.app in existing:
-        for table, privileges in effective_privileges(cursor, roles.app, scoped, version).items():
+        # Every table: tenant tables need their grants, Django's tables must have none (staff role's).
+        for table, privileges in effective_privileges(cursor, roles.app, sorted(tables), version).items():
             tables[table].effective["app"] = privileges
     replication_writes: list[str] = []
     if roles.replication in existing:
@@ -183,6 +184,7 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
 
     findings += table_findings(tables, by_table, expected, roles)
     findings += replication_write_findings(tables, replication_writes, roles)
+    findings += django_table_findings(tables, roles)
     findings += role_findings(infos, roles, settings, session_tenant, cursor)
     findings += function_findings(functions)
     findings += schema_findings(cursor, roles)
@@ -193,8 +195,8 @@ def _collect(cursor: Any, roles: Roles, declared: list[DeclaredTable]) -> AuditR
     findings += database_privilege_findings(rows(cursor, DATABASE_PRIVILEGES_SQL, {"roles": serving}), roles)
     findings += function_execute_findings(
         rows(cursor, FUNCTION_EXECUTE_SQL, {"roles": serving, "functions": list(REVOKED_FUNCTIONS)}), roles)
-    findings += django_table_findings(rows(cursor, NON_TENANT_GRANTS_SQL, {
-        "schema": SCHEMA, "roles": serving, "privs": table_privileges(version)}), roles)
+    findings += loader_table_findings(rows(cursor, NON_TENANT_GRANTS_SQL, {
+        "schema": SCHEMA, "roles": [roles.loader], "privs": table_privileges(version)}), roles)
     findings += version_findings(version)
     order = {severity: i for i, severity in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (order[f.severity], f.code, f.subject, f.message))

@@ -24,6 +24,7 @@ from rls.audit.catalog import (
 )
 from rls.roles import (
     APPEND_ONLY_TABLES,
+    MIGRATIONS_TABLE,
     SESSION_DEFAULTS,
     TABLE_PRIVILEGES,
     Roles,
@@ -128,6 +129,28 @@ def replication_write_findings(tables: dict[str, TableInfo], sequences: list[str
     for name in sequences:
         findings.append(Finding("high", "REPLICATION_WRITE_GRANT", name,
                                 f"the replication role {roles.replication} has UPDATE on sequence {name} (setval)"))
+    return findings
+
+
+def django_table_findings(tables: dict[str, TableInfo], roles: Roles) -> list[Finding]:
+    """Any privilege of the app or DMS role on a table that is not tenant data (Django's own).
+
+    Users, password hashes, sessions and the admin log belong to the staff role
+    (:func:`rls.roles.staff_table_statements`): a grant to the app role lets SQL injection create
+    a superuser; a grant to the DMS role lets a leaked credential steal sessions. Only SELECT on
+    the migration history is expected.
+    """
+    findings: list[Finding] = []
+    for name, info in sorted(tables.items()):
+        if info.tenant_scoped:
+            continue
+        allowed = {"SELECT"} if name == MIGRATIONS_TABLE else set()
+        for key, role in (("app", roles.app), ("replication", roles.replication)):
+            extra = sorted(set(info.effective.get(key, [])) - allowed)
+            if extra:
+                findings.append(Finding("high", "DJANGO_TABLE_GRANT", name,
+                                        f"the {key} role {role} has {', '.join(extra)} on {name}, one of Django's "
+                                        f"own tables (only the staff role {roles.staff} may)"))
     return findings
 
 
@@ -334,30 +357,15 @@ def function_execute_findings(rows: list[tuple[str, str]], roles: Roles) -> list
             for role, function in rows if (role, function) not in allowed]
 
 
-def django_table_findings(rows: list[tuple[str, str, list[str]]], roles: Roles) -> list[Finding]:
-    """Privileges on tables without row security (Django's own: auth_*, django_*).
+def loader_table_findings(rows: list[tuple[str, str, list[str]]], roles: Roles) -> list[Finding]:
+    """Privileges of the seeding loader on tables without row security (it loads tenant data only).
 
-    The replication role reads tenant tables only (high: ``auth_user`` holds password
-    hashes, ``django_session`` live sessions); the loader touches none (high); write
-    privileges of the app role are reported as medium (the staff role for the admin and
-    auth is the web layer's design, docs/SECURITY.md).
+    The app and replication roles on Django's tables: :func:`django_table_findings`.
     """
-    findings: list[Finding] = []
-    app_writes: list[str] = []
-    for table, role, privileges in rows:
-        if not privileges:
-            continue
-        if role in (roles.replication, roles.loader):
-            findings.append(Finding("high", "DJANGO_TABLE_GRANT", f"{table}: {role}",
-                                    f"{role} has {', '.join(privileges)} on {table}, which has no row security "
-                                    "(not a replicated tenant table)"))
-        elif role == roles.app and table.startswith(("auth_", "django_")) and set(privileges) - {"SELECT"}:
-            app_writes.append(table)
-    if app_writes:
-        findings.append(Finding("medium", "APP_DJANGO_TABLE_WRITE", roles.app,
-                                f"the app role {roles.app} may write Django's own tables {', '.join(app_writes)} "
-                                "(auth and sessions belong to a separate staff role)"))
-    return findings
+    return [Finding("high", "DJANGO_TABLE_GRANT", f"{table}: {role}",
+                    f"the loader role {role} has {', '.join(privileges)} on {table}, which has no row security "
+                    "(not tenant data)")
+            for table, role, privileges in rows if privileges and role == roles.loader]
 
 
 def password_findings(verifiers: list[tuple[str, str | None]], passwords: dict[str, str]) -> list[Finding]:

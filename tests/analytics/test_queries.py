@@ -21,7 +21,7 @@ from analytics.definitions import (
 from analytics.runner import run_as_replication, run_for_tenant
 from analytics.sqlgen import MetricSQLError, add_tenant_filter, parse, tenant_scans
 
-#: Seed plan §9, in its order: the names are part of the interface (docs, --metric, JSON keys).
+#: The metrics of docs/REQUIREMENTS.md, in its order: the names are part of the interface (docs, --metric, JSON keys).
 SECTION_9 = [
     "revenue_by_tenant_over_time", "average_order_value", "revenue_growth", "category_performance",
     "customer_acquisition", "customer_lifetime_value", "customer_retention_cohorts", "customer_churn",

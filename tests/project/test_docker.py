@@ -84,7 +84,7 @@ def test_postgres_service_runs_the_embedded_server_options(compose: dict) -> Non
 def test_django_service_waits_bootstraps_and_serves(compose: dict) -> None:
     django = compose["services"]["django"]
     assert django["depends_on"]["postgres"]["condition"] == "service_healthy"
-    assert django["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
+    assert django["command"] == ["python", "manage.py", "runserver", "--insecure", "0.0.0.0:8000"]
     assert django["ports"] == [f"{LOOPBACK}:8000:8000"]
     assert ".:/app" in django["volumes"]
     environment = django["environment"]

@@ -7,6 +7,7 @@ import json
 
 from django.core.management import call_command
 
+from cdc.slots import DEFAULT_SLOT, drop_slot
 from tenancy.models import Tenant
 
 
@@ -29,10 +30,17 @@ def test_status_counts_the_rows_of_every_tenant_table(committed, tmp_path) -> No
     assert "tenancy_tenant" in text and "no files in" in text and str(tenant.id) not in text
 
 
-def test_demo_run_again_keeps_the_existing_world(committed, replication_conn) -> None:
+def test_demo_run_again_keeps_the_existing_world_and_proves_the_lake(committed, replication_conn, tmp_path) -> None:
     tenant = committed.tenant()
-    text = _out("demo", verbosity=0)
+    lake = tmp_path / "lake"
+    try:
+        text = _out("demo", verbosity=0, lake=str(lake), simulate_seconds=1)
+    finally:
+        drop_slot(DEFAULT_SLOT)
     assert "Keeping the existing world" in text and "make reseed" in text
+    assert "the lake equals the source" in text, text
+    assert (lake / "report.html").is_file() and (lake / "lake.html").is_file()
+    assert any((lake / "landing" / "public" / Tenant._meta.db_table).glob("LOAD00000001.*"))
     with replication_conn.cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM {Tenant._meta.db_table} WHERE id = %s", [tenant.id])
         assert cursor.fetchone()[0] == 1

@@ -1,4 +1,4 @@
-"""A small seeded world meets every §5 realism target and every integrity rule.
+"""A small seeded world meets every realism target of docs/REQUIREMENTS.md and every integrity rule.
 
 The figures come from :mod:`seeding.seed_report`, the code ``seed_report`` prints, and the
 targets and tolerances from :mod:`seeding.distributions` / :mod:`seeding.realism`.

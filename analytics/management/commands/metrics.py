@@ -1,4 +1,4 @@
-"""``manage.py metrics``: the twenty §9 metrics, per tenant, as tables or JSON."""
+"""``manage.py metrics``: the twenty metrics of docs/REQUIREMENTS.md, per tenant, as tables or JSON."""
 
 from __future__ import annotations
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LakehouseConfig(AppConfig):
+    name = "lakehouse"
+    verbose_name = "Lakehouse"
