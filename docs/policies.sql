@@ -51,9 +51,9 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "lakehous
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO "lakehouse_app";
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "lakehouse_app";
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO "lakehouse_app";
+GRANT SELECT ON ALL SEQUENCES IN SCHEMA public TO "dms_replication";
+ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public GRANT SELECT ON SEQUENCES TO "dms_replication";
 ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON TABLES FROM "dms_replication";
-ALTER DEFAULT PRIVILEGES FOR ROLE "lakehouse_owner" IN SCHEMA public REVOKE ALL ON SEQUENCES FROM "dms_replication";
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM "dms_replication";
 DO $$ DECLARE r record; BEGIN FOR r IN SELECT c.oid::regclass AS t, c.relname::text AS name, c.relrowsecurity AS tenant FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') LOOP EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, 'lakehouse_loader'); IF r.name <> 'django_migrations' THEN EXECUTE format('REVOKE ALL ON %s FROM %I', r.t, 'dms_replication'); END IF; IF r.tenant THEN EXECUTE format('GRANT SELECT ON %s TO %I', r.t, 'dms_replication'); EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %I', r.t, 'lakehouse_loader'); END IF; IF r.name = ANY(ARRAY['models_app_event']::text[]) THEN EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_app'); EXECUTE format('REVOKE UPDATE, TRUNCATE ON %s FROM %I', r.t, 'lakehouse_loader'); END IF; END LOOP; END $$;
 CREATE OR REPLACE FUNCTION public.tenancy_resolve_tenant(p_slug text, p_host text) RETURNS TABLE (id uuid, is_active boolean) LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$ BEGIN RETURN QUERY SELECT t.id, t.is_active FROM public.tenancy_tenant AS t WHERE (p_slug IS NOT NULL AND t.slug = p_slug) OR (p_slug IS NULL AND p_host IS NOT NULL AND (t.domain = p_host OR (t.slug = split_part(p_host, '.', 1) AND position('.' IN p_host) > 0))) ORDER BY (t.domain = p_host) DESC NULLS LAST LIMIT 1; END $fn$;
 ALTER FUNCTION public.tenancy_resolve_tenant(text, text) OWNER TO "lakehouse_tenant_resolver";

@@ -44,9 +44,11 @@ DMS_SCHEMA = "dms"
 #: every table later migrations create). The app role never gets TRUNCATE (it ignores RLS),
 #: REFERENCES or TRIGGER; the replication role reads and nothing else.
 TABLE_PRIVILEGES = {"app": "SELECT, INSERT, UPDATE, DELETE"}
-#: The replication role reads the replicated (tenant) tables and nothing else: its grants
-#: come from :func:`tenant_table_grant_statements`, never from default privileges.
-SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT"}
+#: The replication role reads the replicated (tenant) tables and, for backups, the migration
+#: history: its table grants come from :func:`tenant_table_grant_statements` (and the staff
+#: statements), never from default privileges. Sequences only count Django's rows (the staff
+#: statements take the staff tables' sequences back).
+SEQUENCE_PRIVILEGES = {"app": "USAGE, SELECT", "replication": "SELECT"}
 #: Privileges of the seeding loader on every tenant table (it is subject to RLS like the app).
 LOADER_PRIVILEGES = "SELECT, INSERT, UPDATE, DELETE"
 #: Tables that are append-only *by privilege*: the app role may not UPDATE or DELETE them
@@ -254,8 +256,6 @@ def replication_narrowing_statements(roles: Roles) -> list[str]:
     owner, repl = qn(roles.owner), qn(roles.replication)
     return [
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public REVOKE ALL ON TABLES FROM {repl}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public REVOKE ALL ON SEQUENCES FROM {repl}",
-        f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {repl}",
         *tenant_table_grant_statements(roles),
     ]
 

@@ -109,7 +109,7 @@ def _superuser_findings(admin: Any, roles: Roles, passwords: dict[str, str]) -> 
         return [Finding("info", "SUPERUSER_CHECKS_SKIPPED", "audit",
                         "no admin connection: role passwords and pg_hba.conf were not checked")]
     with admin.cursor() as cursor:
-        names = [roles[k] for k in ("owner", "app", "replication", "loader")]
+        names = [roles[k] for k in ("owner", "app", "replication", "loader", "staff")]
         verifiers = rows(cursor, PASSWORDS_SQL, {"roles": names})
         hba = rows(cursor, HBA_REPLICATION_SQL, {})
     admin.rollback()

@@ -89,4 +89,4 @@ def test_a_password_the_role_set_itself_is_reported_and_undone(django_db_setup) 
         ensure_roles()  # bootstrap_db re-applies the configured passwords
     assert "ROLE_PASSWORD_CHANGED" not in blocking_codes(django_db_setup)
     assert any("PASSWORD" in statement for statement in role_statements(configured_roles(), {
-        key: "x" for key in ("owner", "app", "replication", "loader")}))
+        key: "x" for key in ("owner", "app", "replication", "loader", "staff")}))
