@@ -9,25 +9,27 @@ deletes), so a replayed transaction shows up as a duplicate, never as an extra c
 
 from __future__ import annotations
 
-import math
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from cdc.sink import read_rows
 from cdc.workload.simulator import OPS, Ledger
 
 __all__ = ["OPS", "Captured", "Comparison", "Ledger", "compare", "percentile", "read_captured"]
 
 
 def percentile(values: Iterable[float], pct: float) -> float | None:
-    """Nearest-rank percentile; None for no values."""
-    ordered = sorted(values)
-    if not ordered:
+    """Nearest-rank percentile (a value that occurred, never an interpolation); None for no values."""
+    array = np.fromiter(values, dtype=float)
+    if array.size == 0:
         return None
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
+    return float(np.percentile(array, pct, method="inverted_cdf"))
 
 
 @dataclass
@@ -45,10 +47,6 @@ def read_captured(out_dir: Path, tenant_ids: set[str] | None, tenant_columns: Ma
 
     Lag per transaction: the file's write time (its name) minus the commit timestamp.
     """
-    import datetime as dt
-
-    from cdc.sink import read_rows
-
     captured = Captured()
     seen: set[tuple[str, str]] = set()
     lag_by_txn: dict[str, float] = {}
