@@ -84,7 +84,9 @@ def stop_on_signals(stop: threading.Event, log: logging.Logger) -> Iterator[None
         yield
     finally:
         for sig, old in previous.items():
-            signal.signal(sig, old)
+            # Once asked to stop, the process is on its way out: a late second Ctrl-C is ignored
+            # rather than turned into a KeyboardInterrupt during the exit.
+            signal.signal(sig, signal.SIG_IGN if stop.is_set() else old)
 
 
 class Command(BaseCommand):
@@ -132,25 +134,31 @@ class Command(BaseCommand):
         log.addHandler(handler)
         log.setLevel(level)
         log.propagate = False
+        stop = threading.Event()
+        # Signals stop the run, and stay caught until the summary is out: a second Ctrl-C
+        # while it is printed must not cut it off with a traceback.
         try:
-            result = self._simulate(options, operations, log, status_every=1.0 if tty else 10.0)
+            with stop_on_signals(stop, log):
+                result = self._simulate(options, operations, stop, status_every=1.0 if tty else 10.0)
+                if tty and level <= logging.INFO:
+                    sys.stderr.write("\n")
+                if ledger is not None:
+                    ledger.write_text(json.dumps(result, indent=2))
+                if options["json"]:
+                    self.stdout.write(json.dumps(result, indent=2))
+                else:
+                    self._print(result)
+                self.stdout.flush()
         finally:
-            if tty and level <= logging.INFO:
-                sys.stderr.write("\n")
             log.removeHandler(handler)
             log.setLevel(old_level)
             log.propagate = old_propagate
-        if ledger is not None:
-            ledger.write_text(json.dumps(result, indent=2))
-        if options["json"]:
-            self.stdout.write(json.dumps(result, indent=2))
-        else:
-            self._print(result)
         if result["failure"]:
             raise CommandError(f"The run stopped early: {result['failure']}; the summary above is what committed.")
 
-    def _simulate(self, options: dict[str, Any], operations: tuple[str, ...], log: logging.Logger,
+    def _simulate(self, options: dict[str, Any], operations: tuple[str, ...], stop: threading.Event,
                   status_every: float) -> dict[str, Any]:
+        log = logging.getLogger(LOGGER)
         try:
             tenants = resolve_tenants(options["tenants"])
             if not tenants:
@@ -162,13 +170,11 @@ class Command(BaseCommand):
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise CommandError(f"Cannot reach the database ({first}); is it running (python manage.py "
                                "dbserver start)?") from exc
-        stop = threading.Event()
-        with stop_on_signals(stop, log):
-            summary = run_workers(
-                tenants, workers=options["workers"], operations=operations, seed=options["seed"],
-                seconds=options["duration"] * 60 or None, rate_per_minute=options["rate"],
-                time_scale=options["time_scale"] or None, should_stop=stop.is_set, status_every=status_every,
-                reconnect_timeout=options["reconnect_timeout"])
+        summary = run_workers(
+            tenants, workers=options["workers"], operations=operations, seed=options["seed"],
+            seconds=options["duration"] * 60 or None, rate_per_minute=options["rate"],
+            time_scale=options["time_scale"] or None, should_stop=stop.is_set, status_every=status_every,
+            reconnect_timeout=options["reconnect_timeout"])
         result = summary.as_dict()
         result["interrupted"] = stop.is_set()
         result["tenants"] = [str(t) for t in tenants]

@@ -1,0 +1,272 @@
+"""The workload keeps the seeded world true; ``simulate_activity`` refuses bad input and stops cleanly.
+
+The test suite's small world (three tenants) is seeded with a window ending today, then a simulated day runs on
+a stepped clock (as fast as the database allows): the order status mix, the funnel, the
+70/30 repeat-buyer rule and every integrity rule must still hold as ``seed_report`` checks
+them, orders must have moved through their lifecycle, and the day must add about a day of
+orders (not a spike). The command tests feed bad options and interrupt a running process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from cdc.workload.pace import Clock, Urn
+from cdc.workload.simulator import MAX_WORKERS, T_ORDER, Simulator, worker_groups
+from cdc.workload.sql import TEMPLATES, statements
+from project.database import connect
+from seeding import distributions as D
+from seeding import realism, seed_report
+from seeding.engine import existing_tenants
+from tests.seeding.conftest import TABLES, WORLD, purge_all, seed_all
+
+SIMULATED_HOURS = 24
+
+
+def _counts() -> dict[str, int]:
+    """Rows per table across tenants, read through the replication role."""
+    conn = connect("replication")
+    try:
+        with conn.cursor() as cursor:
+            out = {}
+            for name in TABLES:
+                cursor.execute(f"SELECT count(*) FROM {name}")  # noqa: S608 (fixed names)
+                out[name] = cursor.fetchone()[0]
+            return out
+    finally:
+        conn.close()
+
+
+def _orders_per_day() -> dict[dt.date, int]:
+    conn = connect("replication")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT (order_date AT TIME ZONE 'UTC')::date, count(*) FROM {T_ORDER} GROUP BY 1")
+            return dict(cursor.fetchall())
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def simulated_world(django_db_setup, django_db_blocker) -> Iterator[dict]:
+    """The small world (its window ending today), before and after a simulated day."""
+    today = dt.datetime.now(dt.UTC).date()
+    with django_db_blocker.unblock():
+        purge_all()
+        seed_all(**{**WORLD, "start_date": (today - dt.timedelta(days=WORLD["days"])).isoformat()})
+        try:
+            before = seed_report.build()
+            sim = Simulator([t.id for t in existing_tenants()], seed=5, time_scale=None)
+            summary = sim.run(seconds=300, rate_per_minute=0, simulated_seconds=SIMULATED_HOURS * 3600)
+            yield {"before": before, "after": seed_report.build(), "summary": summary, "sim": sim,
+                   "per_day": _orders_per_day(), "today": today}
+        finally:
+            purge_all()
+
+
+@pytest.mark.slow
+def test_simulated_day_keeps_every_realism_check(simulated_world) -> None:
+    summary = simulated_world["summary"]
+    assert summary.errors == 0, summary.last_errors
+    assert summary.simulated_seconds >= SIMULATED_HOURS * 3600
+    checks = {c["name"]: c for c in simulated_world["after"]["checks"]}
+    wanted = [f"order status {s}" for s in D.ORDER_STATUS_MIX]
+    wanted += [f"funnel {a}->{b}" for a, b in zip(D.FUNNEL_STEPS, D.FUNNEL_STEPS[1:], strict=False)]
+    wanted += ["orders from top 30% customers", "items per order"]
+    wanted += [name for name in checks if name.startswith(("orders from top 30% customers (", "AOV "))]
+    failing = {name: checks[name] for name in wanted if not checks[name]["ok"]}
+    assert failing == {}
+    # And no figure moved by more than a fifth of its tolerance in a day.
+    seeded = {c["name"]: c for c in simulated_world["before"]["checks"]}
+    moved = {name: (seeded[name]["value"], checks[name]["value"]) for name in wanted
+             if isinstance(checks[name]["target"], float)
+             and abs(checks[name]["value"] - seeded[name]["value"]) > checks[name]["tolerance"] / 5}
+    assert moved == {}
+    assert {k: v for k, v in simulated_world["after"]["integrity"].items() if v} == {}
+
+
+@pytest.mark.slow
+def test_orders_move_through_their_lifecycle_within_hours(simulated_world) -> None:
+    live = simulated_world["after"]["generated"]
+    assert live["live_orders"] > 0
+    shares = live["live_order_status_shares"]
+    # A day in: most of the day's orders are being processed, the earliest are completed,
+    # a few cancelled; not a pile of pending ones.
+    assert shares["processing"] > shares["pending"]
+    assert shares["completed"] > 0
+    assert simulated_world["summary"].operations["orders"] > live["live_orders"]
+
+
+@pytest.mark.slow
+def test_a_simulated_day_adds_about_a_day_of_orders(simulated_world) -> None:
+    per_day = dict(simulated_world["per_day"])
+    today = per_day.pop(simulated_world["today"], 0)
+    recent = sorted(n for day, n in per_day.items() if day >= simulated_world["today"] - dt.timedelta(days=30))
+    median = recent[len(recent) // 2]
+    assert 0 < today <= 2.5 * median, (today, median)
+
+
+@pytest.mark.slow
+def test_simulated_rows_use_the_seeded_vocabulary(simulated_world) -> None:
+    conn = connect("replication")
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(f"SELECT order_number, metadata ->> 'channel' FROM {T_ORDER} "
+                           "WHERE order_date >= (now() AT TIME ZONE 'UTC')::date")
+            rows = cursor.fetchall()
+            cursor.execute("SELECT DISTINCT event_type FROM models_app_event")
+            types = {r[0] for r in cursor.fetchall()}
+    finally:
+        conn.close()
+    channels = {D.WEB_CHANNEL} | {c for c, _ in D.UNTRACKED_CHANNELS}
+    assert rows and all(number.startswith("ORD-") and len(number) == 11 for number, _c in rows)
+    assert {c for _n, c in rows} <= channels
+    assert types <= set(D.EVENT_TYPES)
+
+
+def test_sql_names_come_from_the_models() -> None:
+    rendered = statements()
+    assert not any("models_app_" in t for t in TEMPLATES.values())
+    assert "models_app_order" in rendered.insert_order and "order_number" in rendered.insert_order
+    assert rendered is statements()  # built once per process
+
+
+def test_urn_keeps_repeat_buyers_repeating() -> None:
+    import random
+
+    urn = Urn(random.Random(1), smoothing=0.5)
+    for i in range(100):
+        urn.add(i, 20 if i < 30 else 3)  # the top 30% hold 70% of past orders (600 / 810 ≈ 0.74)
+    draws = [urn.draw() for _ in range(5000)]
+    top_share = sum(1 for d in draws if d < 30) / len(draws)
+    assert abs(top_share - 0.70) < 0.05
+
+
+def test_clock_refuses_a_nonsense_scale() -> None:
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            Clock(bad)
+
+
+def test_worker_groups_never_share_a_tenant() -> None:
+    tenants = list(range(3))
+    assert worker_groups(tenants, 8) == [[0], [1], [2]]
+    with pytest.raises(ValueError):
+        worker_groups(tenants, MAX_WORKERS + 1)
+
+
+# -- the command: bad input changes nothing ----------------------------------------------
+@pytest.fixture
+def committed_db(django_db_setup, django_db_blocker) -> Iterator[str]:
+    with django_db_blocker.unblock():
+        purge_all()
+        try:
+            yield django_db_setup
+        finally:
+            purge_all()
+
+
+BAD_INPUT = [
+    ({"duration": float("nan")}, "--duration must be a finite number"),
+    ({"duration": float("inf")}, "--duration must be a finite number"),
+    ({"rate": -5}, "--rate must be a finite number"),
+    ({"time_scale": float("nan")}, "--time-scale must be a finite number"),
+    ({"workers": 0}, "--workers must be between 1 and"),
+    ({"workers": 1000}, "--workers must be between 1 and"),
+    ({"operations": "orders,refunds"}, "Unknown operation"),
+    ({"ledger": "/nonexistent/dir/l.json"}, "does not exist"),
+    ({"ledger": "/tmp"}, "is a directory"),
+    ({"ledger": "/proc/ledger.json"}, "cannot be written"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), BAD_INPUT)
+def test_bad_input_is_one_sentence_and_changes_nothing(committed_db, options: dict, message: str) -> None:
+    before = _counts()
+    with pytest.raises(CommandError) as raised:
+        call_command("simulate_activity", **options)
+    text = str(raised.value)
+    assert message in text
+    assert text.count(". ") == 0 and text.endswith("."), text  # one sentence
+    assert _counts() == before  # no tenant created, nothing written
+
+
+def test_bad_input_exits_non_zero(committed_db) -> None:
+    result = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "simulate_activity", "--workers", "0"],
+        env={**os.environ, "DATABASE_NAME": committed_db}, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["CommandError: --workers must be between 1 and 64 (got 0)."]
+
+
+# -- the command: an interrupted run's summary is what committed -------------------------
+@pytest.mark.slow
+def test_interrupted_run_reports_exactly_what_committed(committed_db, tmp_path: Path) -> None:
+    call_command("seed_all", verbosity=0, workers=1, tenants=2, scale="small", seed=3, days=30)
+    before = _counts()
+    ledger = tmp_path / "ledger.json"
+    command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "simulate_activity", "--duration", "0",
+               "--rate", "0", "--time-scale", "0", "--workers", "2", "--seed", "9", "--ledger", str(ledger),
+               "--json"]
+    process = subprocess.Popen(command, env={**os.environ, "DATABASE_NAME": committed_db}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while _counts()["models_app_event"] == before["models_app_event"]:
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "the simulation never wrote"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+        process.send_signal(signal.SIGINT)  # a second Ctrl-C: still no traceback
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr and "stopping after the operations in flight" in stderr
+    summary = json.loads(stdout)
+    assert summary["interrupted"] is True and json.loads(ledger.read_text()) == summary
+    after = _counts()
+    for name in TABLES[1:]:
+        changes = summary["ledger"].get(name, {"I": 0, "D": 0})
+        assert after[name] - before[name] == changes["I"] - changes["D"], name
+    assert summary["operations"] > 0
+
+
+def test_report_lists_the_per_tenant_repeat_check() -> None:
+    fig = {"order_status_shares": dict.fromkeys(D.ORDER_STATUS_MIX, 0.0), "repeat_top_order_share": 0.7,
+           "items_per_order": 3.0, "funnel_step_conversion": {}, "mrr": 1.0,
+           "orders_time": {"period_shares": dict.fromkeys(D.PERIOD_BAND_LABELS), "weekend_ratio": None,
+                           "month_end_uplift": None},
+           "events_time": {"period_shares": dict.fromkeys(D.PERIOD_BAND_LABELS), "weekend_ratio": None,
+                           "month_end_uplift": None}}
+    fig["funnel_step_conversion"] = {f"{a}->{b}": c for a, b, c in zip(D.FUNNEL_STEPS, D.FUNNEL_STEPS[1:],
+                                                                         D.FUNNEL_CONTINUE, strict=False)}
+    found = {c.name: c.ok for c in realism.checks(fig, per_tenant_repeat={"a": 0.72, "b": 0.45})}
+    assert found["orders from top 30% customers (a)"] is True
+    assert found["orders from top 30% customers (b)"] is False
+
+
+def test_status_output_is_json_when_asked(committed_db) -> None:
+    """A short real-time run on a fresh database creates its tenant and prints its ledger."""
+    out = StringIO()
+    call_command("simulate_activity", duration=0.02, rate=600, seed=1, json=True, verbosity=0, stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["operations"] > 0 and result["failure"] is None and result["interrupted"] is False
