@@ -497,8 +497,8 @@ WORKLOAD_FALLBACK_PER_DAY: dict[str, float] = {
 }
 #: Housekeeping that goes on at any pace, per day: profile edits per customer, restocks and
 #: price corrections per product, test accounts created (and removed again) per tenant.
-WORKLOAD_PROFILE_EDITS_PER_CUSTOMER_DAY = 0.02
-WORKLOAD_RESTOCKS_PER_PRODUCT_DAY = 0.05
+WORKLOAD_PROFILE_EDITS_PER_CUSTOMER_DAY = 0.05
+WORKLOAD_RESTOCKS_PER_PRODUCT_DAY = 0.2
 WORKLOAD_TEST_ACCOUNTS_PER_DAY = 4.0
 #: A test account lives this many hours (lognormal median, sigma) before it is removed
 #: (test accounts are no customers: the realism figures leave them out).
