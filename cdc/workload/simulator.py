@@ -192,6 +192,9 @@ class Summary:
     simulated_seconds: float = 0.0
     #: Why the run ended early (a worker's failure), one sentence; None when it ended normally.
     failure: str | None = None
+    #: Transactions whose COMMIT was in flight when the database went away for good: their
+    #: outcome cannot be known, so they are not in the ledger (at most one per worker).
+    unsettled: int = 0
 
     @property
     def total(self) -> int:
@@ -205,7 +208,7 @@ class Summary:
             "by_type": dict(sorted(self.operations.items())), "errors": self.errors, "retries": self.retries,
             "reconnects": self.reconnects, "in_doubt": self.in_doubt, "in_doubt_committed": self.in_doubt_committed,
             "ledger": self.ledger.as_dict(), "row_changes": self.ledger.total(),
-            "last_errors": self.last_errors[-5:], "failure": self.failure,
+            "last_errors": self.last_errors[-5:], "failure": self.failure, "unsettled": self.unsettled,
         }
 
 
@@ -240,6 +243,7 @@ class Simulator:
         self._witness: Witness | None = None
         self.in_doubt = 0
         self.in_doubt_committed = 0
+        self.unsettled = 0
         self._sql = statements()
 
     # -- ids and values -----------------------------------------------------------------
@@ -401,7 +405,7 @@ class Simulator:
     def summary(self, seconds: float, simulated_seconds: float = 0.0, failure: str | None = None) -> Summary:
         return Summary(seconds, Counter(self.operations), self.errors, self.retries, self.reconnects,
                        Ledger.from_dict(self.ledger.as_dict()), list(self.last_errors), self.in_doubt,
-                       self.in_doubt_committed, simulated_seconds, failure)
+                       self.in_doubt_committed, simulated_seconds, failure, self.unsettled)
 
     def step(self) -> bool:
         """One operation: the earliest due thing, else (paced clock) housekeeping. False if none."""
@@ -495,7 +499,12 @@ class Simulator:
                     self.errors += 1
                     return
                 self._note(f"{name}: connection lost: {str(exc).strip()[:120]}")
-                self._reconnect()
+                try:
+                    self._reconnect()
+                except CONNECTION_ERRORS:
+                    if result is not None and xid is not None:
+                        self.unsettled += 1
+                    raise
                 # No result: COMMIT was never sent, so the transaction cannot have committed.
                 if result is not None and xid is not None:
                     self.in_doubt += 1
@@ -915,7 +924,7 @@ class Simulator:
 def merge_summaries(parts: list[Summary], seconds: float, failure: str | None = None) -> Summary:
     operations: Counter[str] = Counter()
     ledger = Ledger()
-    errors = retries = reconnects = in_doubt = in_doubt_committed = 0
+    errors = retries = reconnects = in_doubt = in_doubt_committed = unsettled = 0
     simulated = 0.0
     last_errors: list[str] = []
     for part in parts:
@@ -926,10 +935,11 @@ def merge_summaries(parts: list[Summary], seconds: float, failure: str | None = 
         reconnects += part.reconnects
         in_doubt += part.in_doubt
         in_doubt_committed += part.in_doubt_committed
+        unsettled += part.unsettled
         last_errors += part.last_errors
         simulated = max(simulated, part.simulated_seconds)
     return Summary(seconds, operations, errors, retries, reconnects, ledger, last_errors, in_doubt,
-                   in_doubt_committed, simulated, failure)
+                   in_doubt_committed, simulated, failure, unsettled)
 
 
 def worker_groups(tenant_ids: list[uuid.UUID], workers: int) -> list[list[uuid.UUID]]:

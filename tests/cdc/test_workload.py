@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from io import StringIO
@@ -270,3 +271,34 @@ def test_status_output_is_json_when_asked(committed_db) -> None:
     call_command("simulate_activity", duration=0.02, rate=600, seed=1, json=True, verbosity=0, stdout=out)
     result = json.loads(out.getvalue())
     assert result["operations"] > 0 and result["failure"] is None and result["interrupted"] is False
+
+
+@pytest.mark.slow
+def test_database_going_away_gives_the_summary_and_one_sentence(committed_db) -> None:
+    """The app role is shut out of the database mid-run: what committed is printed, then one sentence."""
+    admin = connect("admin", dbname=committed_db)
+    admin.autocommit = True
+
+    def shut_out() -> None:
+        time.sleep(2.0)
+        with admin.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{committed_db}" CONNECTION LIMIT 0')
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                           "AND usename = %s AND pid <> pg_backend_pid()",
+                           [committed_db, settings.LAKEHOUSE_ROLES["app"]])
+
+    cutter = threading.Thread(target=shut_out)
+    out = StringIO()
+    cutter.start()
+    try:
+        with pytest.raises(CommandError) as raised:
+            call_command("simulate_activity", duration=1, rate=0, time_scale=0, reconnect_timeout=1, seed=4,
+                         json=True, verbosity=0, stdout=out)
+    finally:
+        cutter.join()
+        with admin.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{committed_db}" CONNECTION LIMIT -1')
+        admin.close()
+    assert "the database went away" in str(raised.value) and str(raised.value).count("\n") == 0
+    summary = json.loads(out.getvalue())
+    assert summary["failure"] and summary["operations"] > 0
