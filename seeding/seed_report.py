@@ -98,7 +98,7 @@ def render(doc: dict[str, Any]) -> str:
     for c in doc["checks"]:
         target = (f"{c['target'][0]:g}..{c['target'][1]:g}" if isinstance(c["target"], (tuple, list))
                   else f"{c['target']:.3f} ± {c['tolerance']:.2f}")
-        lines.append(f"  [{'ok' if c['ok'] else 'XX'}] {c['name']:<42} {_num(c['value'], '.3f'):>10}  {target}")
+        lines.append(f"  [{'ok' if c['ok'] else 'XX'}] {c['name']:<60} {_num(c['value'], '.3f'):>10}  {target}")
     bad = {k: v for k, v in doc["integrity"].items() if v}
     lines += ["", "Integrity: " + ("all rules hold" if not bad else f"VIOLATIONS {bad}")]
     return "\n".join(lines)

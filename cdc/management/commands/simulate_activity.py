@@ -154,7 +154,10 @@ class Command(BaseCommand):
             log.setLevel(old_level)
             log.propagate = old_propagate
         if result["failure"]:
-            raise CommandError(f"The run stopped early: {result['failure']}; the summary above is what committed.")
+            unsettled = (f" ({result['unsettled']} commit(s) in flight could not be settled and are left out)"
+                         if result["unsettled"] else "")
+            raise CommandError(f"The run stopped early: {result['failure']}; the summary above is what "
+                               f"committed{unsettled}.")
 
     def _simulate(self, options: dict[str, Any], operations: tuple[str, ...], stop: threading.Event,
                   status_every: float) -> dict[str, Any]:
