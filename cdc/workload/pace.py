@@ -76,10 +76,6 @@ class Clock:
         """Stepped clock: jump forward to ``at`` (never back)."""
         self._now = max(self._now, at)
 
-    def real_seconds(self, simulated: float) -> float:
-        """Real seconds until ``simulated`` seconds have passed (0 for a stepped clock)."""
-        return 0.0 if self.scale is None else simulated / self.scale
-
 
 @dataclass(order=True)
 class Due:
