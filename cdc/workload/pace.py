@@ -25,6 +25,10 @@ _HOURS = tuple(w / (sum(D.HOUR_WEIGHTS) / len(D.HOUR_WEIGHTS)) for w in D.HOUR_W
 _WEEKDAYS = tuple(w / (sum(D.WEEKDAY_FACTORS) / len(D.WEEKDAY_FACTORS)) for w in D.WEEKDAY_FACTORS)
 
 
+#: The busiest moment's shape: arrivals are drawn at this rate and thinned to the moment's.
+PEAK_SHAPE = max(_HOURS) * max(_WEEKDAYS)
+
+
 def shape(at: float) -> float:
     """Relative busyness at epoch second ``at``: hour of day × weekday (mean 1 over a week)."""
     moment = dt.datetime.fromtimestamp(at, dt.UTC)

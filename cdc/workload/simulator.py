@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
-from cdc.workload.pace import SECONDS_PER_DAY, Agenda, Clock, Pace, Urn, shape
+from cdc.workload.pace import PEAK_SHAPE, SECONDS_PER_DAY, Agenda, Clock, Pace, Urn, shape
 from cdc.workload.sql import WRITTEN_TABLES, statements, table
 from models_app.models import Customer, Event, Invoice, Order, OrderItem, Product, Subscription
 from seeding import distributions as D
@@ -359,9 +359,13 @@ class Simulator:
         }[kind]
 
     def _schedule_arrival(self, state: TenantState, kind: str, now: float) -> None:
-        """The next ``kind`` arrival: exponential wait at the day's rate for this hour and weekday."""
-        rate = self._per_day(state, kind) * shape(now) / SECONDS_PER_DAY
-        wait = float(self.np.exponential(1.0 / rate)) if rate > 0 else 30 * SECONDS_PER_DAY
+        """The next candidate ``kind`` arrival, drawn at the busiest moment's rate.
+
+        :meth:`_do` keeps a candidate with probability ``shape(at) / PEAK_SHAPE`` (thinning),
+        so arrivals follow the hour of day and the weekday exactly, however long the wait.
+        """
+        rate = self._per_day(state, kind) * PEAK_SHAPE / SECONDS_PER_DAY
+        wait = float(self.np.exponential(1.0 / rate)) if rate > 0 else SECONDS_PER_DAY
         state.agenda.add(now + wait, kind)
 
     def _schedule_next(self, state: TenantState, at: float, oid: uuid.UUID, step: str, *,
@@ -440,9 +444,11 @@ class Simulator:
         return self.rng.choices(self.states, [s.pace.orders + 1.0 for s in self.states])[0]
 
     def _do(self, state: TenantState, kind: str, payload: Any, at: float | None) -> None:
-        """Run one kind of work; an arrival schedules its successor first."""
+        """Run one kind of work; an arrival schedules its successor first (and may be thinned out)."""
         if payload is None and at is not None:
             self._schedule_arrival(state, kind, at)
+            if self.rng.random() * PEAK_SHAPE > shape(at):
+                return
         op = self._operation(state, kind, payload)
         if op is not None:
             self._run_op(KIND_CATEGORY[kind], state, op)
