@@ -1,9 +1,9 @@
 """The workload keeps the seeded world true; ``simulate_activity`` refuses bad input and stops cleanly.
 
-The test suite's small world (three tenants) is seeded with a window ending today, then a simulated day runs on
+The test suite's small world (three tenants) is seeded with a window ending today, then two simulated days run on
 a stepped clock (as fast as the database allows): the order status mix, the funnel, the
 70/30 repeat-buyer rule and every integrity rule must still hold as ``seed_report`` checks
-them, orders must have moved through their lifecycle, and the day must add about a day of
+them, orders must have moved through their lifecycle, and the days must add about their days'
 orders (not a spike). The command tests feed bad options and interrupt a running process.
 """
 
@@ -35,7 +35,8 @@ from seeding import realism, seed_report
 from seeding.engine import existing_tenants
 from tests.seeding.conftest import TABLES, WORLD, purge_all, seed_all
 
-SIMULATED_HOURS = 24
+#: Two days: long enough for orders to complete (the seeder's fulfilment lag is ~40 hours).
+SIMULATED_HOURS = 48
 
 
 def _counts() -> dict[str, int]:
@@ -91,11 +92,11 @@ def test_simulated_day_keeps_every_realism_check(simulated_world) -> None:
     wanted += [name for name in checks if name.startswith(("orders from top 30% customers (", "AOV "))]
     failing = {name: checks[name] for name in wanted if not checks[name]["ok"]}
     assert failing == {}
-    # And no figure moved by more than a fifth of its tolerance in a day.
+    # And no figure moved by more than a third of its tolerance in two days.
     seeded = {c["name"]: c for c in simulated_world["before"]["checks"]}
     moved = {name: (seeded[name]["value"], checks[name]["value"]) for name in wanted
              if isinstance(checks[name]["target"], float)
-             and abs(checks[name]["value"] - seeded[name]["value"]) > checks[name]["tolerance"] / 5}
+             and abs(checks[name]["value"] - seeded[name]["value"]) > checks[name]["tolerance"] / 3}
     assert moved == {}
     assert {k: v for k, v in simulated_world["after"]["integrity"].items() if v} == {}
 
@@ -105,20 +106,21 @@ def test_orders_move_through_their_lifecycle_within_hours(simulated_world) -> No
     live = simulated_world["after"]["generated"]
     assert live["live_orders"] > 0
     shares = live["live_order_status_shares"]
-    # A day in: most of the day's orders are being processed, the earliest are completed,
-    # a few cancelled; not a pile of pending ones.
+    # Two days in: most orders are being processed, the first day's are completing, a few
+    # are cancelled; not a pile of pending ones.
     assert shares["processing"] > shares["pending"]
     assert shares["completed"] > 0
     assert simulated_world["summary"].operations["orders"] > live["live_orders"]
 
 
 @pytest.mark.slow
-def test_a_simulated_day_adds_about_a_day_of_orders(simulated_world) -> None:
+def test_simulated_days_add_about_their_days_of_orders(simulated_world) -> None:
     per_day = dict(simulated_world["per_day"])
     today = per_day.pop(simulated_world["today"], 0)
     recent = sorted(n for day, n in per_day.items() if day >= simulated_world["today"] - dt.timedelta(days=30))
     median = recent[len(recent) // 2]
-    assert 0 < today <= 2.5 * median, (today, median)
+    days = SIMULATED_HOURS / 24
+    assert 0.25 * median * days <= today <= 2.5 * median * days, (today, median)
 
 
 @pytest.mark.slow
