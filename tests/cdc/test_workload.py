@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -149,8 +150,6 @@ def test_sql_names_come_from_the_models() -> None:
 
 
 def test_urn_keeps_repeat_buyers_repeating() -> None:
-    import random
-
     urn = Urn(random.Random(1), smoothing=0.5)
     for i in range(100):
         urn.add(i, 20 if i < 30 else 3)  # the top 30% hold 70% of past orders (600 / 810 ≈ 0.74)
