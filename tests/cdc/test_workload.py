@@ -34,6 +34,7 @@ from project.database import connect
 from seeding import distributions as D
 from seeding import realism, seed_report
 from seeding.engine import existing_tenants
+from seeding.generators import events
 from tests.seeding.conftest import TABLES, WORLD, purge_all, seed_all
 
 #: Two days: long enough for orders to complete (the seeder's fulfilment lag is ~40 hours).
@@ -134,12 +135,20 @@ def test_simulated_rows_use_the_seeded_vocabulary(simulated_world) -> None:
             rows = cursor.fetchall()
             cursor.execute("SELECT DISTINCT event_type FROM models_app_event")
             types = {r[0] for r in cursor.fetchall()}
+            cursor.execute(f"SELECT count(*), min(order_number), max(order_number) FROM {T_ORDER} GROUP BY tenant_id")
+            numbering = cursor.fetchall()
+            cursor.execute("SELECT invoice_number FROM models_app_invoice WHERE issue_date = current_date")
+            invoices = [r[0] for r in cursor.fetchall()]
     finally:
         conn.close()
     channels = {D.WEB_CHANNEL} | {c for c, _ in D.UNTRACKED_CHANNELS}
     assert rows and all(number.startswith("ORD-") and len(number) == 11 for number, _c in rows)
     assert {c for _n, c in rows} <= channels
-    assert types <= set(D.EVENT_TYPES)
+    assert types <= set(D.EVENT_TYPES) and set(events.TYPES) == set(D.EVENT_TYPES)
+    # Each tenant's orders are numbered ORD-0100001 ... without a gap: the workload carries on the seeded count.
+    assert numbering and all((low, high) == (D.order_number(0), D.order_number(n - 1)) for n, low, high in numbering)
+    today = dt.datetime.now(dt.UTC).date()
+    assert all(number.startswith(f"INV-{today:%Y%m}-") and len(number) == 17 for number in invoices)
 
 
 def test_sql_names_come_from_the_models() -> None:
