@@ -493,7 +493,7 @@ WORKLOAD_TIME_SCALE = 1.0
 #: WORKLOAD_HISTORY_DAYS days of data; a tenant with no history gets the fallback pace.
 WORKLOAD_HISTORY_DAYS = 30
 WORKLOAD_FALLBACK_PER_DAY: dict[str, float] = {
-    "orders": 40.0, "sessions": 250.0, "customers": 5.0, "subscriptions": 2.0, "invoices": 4.0,
+    "orders": 60.0, "sessions": 150.0, "customers": 5.0, "subscriptions": 2.0, "invoices": 4.0,
 }
 #: Housekeeping that goes on at any pace, per day: profile edits per customer, restocks and
 #: price corrections per product, test accounts created (and removed again) per tenant.
