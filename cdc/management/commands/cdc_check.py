@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cdc.roundtrip import CheckError, run_check
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
+from cdc.workload.simulator import MAX_WORKERS
 from project.database import uses_local_server
 
 
@@ -37,8 +38,8 @@ class Command(BaseCommand):
             raise CommandError("--seconds must be a positive number.")
         if options["rate"] < 0:
             raise CommandError("--rate must be 0 (flat out) or a positive number of operations per minute.")
-        if options["workers"] < 1:
-            raise CommandError("--workers must be at least 1.")
+        if not 1 <= options["workers"] <= MAX_WORKERS:
+            raise CommandError(f"--workers must be between 1 and {MAX_WORKERS} (got {options['workers']}).")
         if options["restart_postgres"] and not uses_local_server():
             raise CommandError("--restart-postgres only works with the local server (no DATABASE_URL/HOST).")
         try:
