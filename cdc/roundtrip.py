@@ -29,8 +29,8 @@ from django.conf import settings
 
 from cdc.mapping import tenant_columns
 from cdc.slots import create_slot, drop_slot
+from cdc.workload import CATEGORIES, run_workers
 from cdc.workload.ledger import compare, percentile, read_captured
-from cdc.workload.simulator import CATEGORIES, run_workers
 
 
 class CheckError(RuntimeError):

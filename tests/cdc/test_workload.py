@@ -28,8 +28,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from cdc.workload.pace import Clock, Urn
-from cdc.workload.simulator import MAX_WORKERS, T_ORDER, Simulator, worker_groups
+from cdc.workload.simulator import T_ORDER, Simulator
 from cdc.workload.sql import TEMPLATES, statements
+from cdc.workload.workers import MAX_WORKERS, worker_groups
 from project.database import connect
 from seeding import distributions as D
 from seeding import realism, seed_report

@@ -10,8 +10,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cdc.roundtrip import CheckError, run_check
+from cdc.workload import MAX_WORKERS
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
-from cdc.workload.simulator import MAX_WORKERS
 from project.database import uses_local_server
 
 

@@ -26,8 +26,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
+from cdc.workload import CATEGORIES, MAX_WORKERS, run_workers
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
-from cdc.workload.simulator import CATEGORIES, MAX_WORKERS, run_workers
 from seeding import distributions as D
 
 LOGGER = "cdc.workload"
