@@ -129,7 +129,7 @@ class Operations:
             buyer = s.customers[s.customers.draw()]
         events = self._session_events(s, stage, [])
         self._write_events(cursor, s, sid, buyer, events)
-        return {T_EVENT: {"I": cursor.rowcount}}, lambda: track(s.sessions, sid)
+        return {T_EVENT: {"I": cursor.rowcount}}, lambda: None
 
     def _session_events(self, s: TenantState, stage: int, lines: list[tuple[ProductRef, int]],
                         order: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -356,18 +356,6 @@ class Operations:
         rows = cursor.fetchall()
         self._witnessed_by(T_PRODUCT, product.id)
         return {T_PRODUCT: {"U": len(rows)}}, lambda: None
-
-    def _click(self, cursor: Any, s: TenantState) -> OpResult:
-        """A click or search inside a recent session: no funnel step, so no funnel figure moves."""
-        sid = self._pick(s.sessions)
-        kind = "search" if self.rng.random() < D.SEARCH_SHARE else "click"
-        data = ({"search_term": self._pick(D.CATEGORIES).lower(), "results": self.rng.randrange(120)}
-                if kind == "search" else {"element": self._pick(D.CLICK_ELEMENTS), "url": self._pick(D.PAGES)})
-        eid = str(self._id())
-        cursor.execute(self._sql.insert_events, [s.tenant_id, None, sid, None, self._pick(AGENTS), [eid], [kind],
-                                                 [json.dumps(data)], [0]])
-        self._witnessed_by(T_EVENT, eid)
-        return {T_EVENT: {"I": cursor.rowcount}}, lambda: None
 
     def _delete_test_customer(self, cursor: Any, s: TenantState, cid: uuid.UUID | None = None) -> OpResult:
         if cid is None:

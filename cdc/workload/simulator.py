@@ -8,8 +8,8 @@ subscribe and churn; invoices are issued and paid or go overdue. All rates, type
 words come from :mod:`seeding.distributions`, so simulated rows look like seeded ones and
 the realism figures ``seed_report`` checks stay within their tolerances. When a run asks
 for more operations than the pace provides (the CDC benchmark), the rest is housekeeping
-that changes no figure: profile edits, restocks, clicks and searches inside open sessions,
-short-lived test accounts.
+that changes no figure: profile edits, restocks, short-lived test accounts (no events: any
+new session or event would move the funnel or the session figures).
 
 Each *operation* is one transaction inside ``tenant_context`` as the app role; the ledger
 counts, from ``rowcount``, exactly the row changes PostgreSQL logs, and only once the
@@ -75,9 +75,9 @@ KIND_CATEGORY = {
     "session": "events", "order": "orders", "signup": "customers", "subscribe": "customers",
     "invoice": "payments", "churn": "payments", "profile_edit": "updates", "restock": "updates",
     "test_account": "customers", "process": "orders", "complete": "orders", "cancel": "deletes",
-    "pay": "payments", "overdue": "payments", "remove_test_account": "deletes", "click": "events",
+    "pay": "payments", "overdue": "payments", "remove_test_account": "deletes",
 }
-FILL_KINDS = {"updates": ("profile_edit", "restock"), "events": ("click",), "customers": ("test_account",)}
+FILL_KINDS = {"updates": ("profile_edit", "restock"), "customers": ("test_account",)}
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ class Simulator(Operations):
         cursor.execute(sql.order_status)
         status = dict(cursor.fetchall())
         lists = {}
-        for name in ("subscriptions", "open_invoices", "test_customers", "recent_sessions"):
+        for name in ("subscriptions", "open_invoices", "test_customers"):
             cursor.execute(getattr(sql, f"load_{name}"))
             lists[name] = [row[0] for row in cursor.fetchall()]
         cursor.execute(sql.pace, {"days": D.WORKLOAD_HISTORY_DAYS})
@@ -190,7 +190,6 @@ class Simulator(Operations):
             state.subscriptions = lists["subscriptions"]
             state.open_invoices = lists["open_invoices"]
             state.test_customers = lists["test_customers"]
-            state.sessions = lists["recent_sessions"]
             state.pace = pace
             if last_order:
                 state.next_order = int(last_order.removeprefix(D.ORDER_NUMBER_PREFIX)) - D.ORDER_NUMBER_FIRST + 1
@@ -362,8 +361,6 @@ class Simulator(Operations):
             return self._edit_customer if len(s.customers) else None
         if kind == "restock":
             return self._restock_product if len(s.products) else None
-        if kind == "click":
-            return self._click if s.sessions else None
         raise ValueError(f"unknown kind of work {kind!r}")
 
     # -- running one operation ----------------------------------------------------------

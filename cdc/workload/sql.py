@@ -82,9 +82,6 @@ TEMPLATES: dict[str, str] = {
     "load_test_customers": (
         "SELECT c.{Customer.id} FROM {Customer} c WHERE c.{Customer.metadata} @> '{{\"test\": true}}' AND "  # noqa: S608
         + _NO_DEPENDANTS + " LIMIT 200"),
-    "load_recent_sessions": (
-        "SELECT DISTINCT {Event.session_id} FROM {Event} WHERE {Event.created_at} > now() - interval '1 day' "
-        "LIMIT 200"),
     # Running numbers: the highest of the seeded shape (``ORD-0100001``, ``INV-202501-010001``).
     "last_order_number": (
         "SELECT max({Order.order_number}) FROM {Order} WHERE {Order.order_number} ~ '^ORD-[0-9]{{7}}$'"),

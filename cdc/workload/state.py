@@ -1,7 +1,7 @@
 """What the workload knows about a tenant, and the names it writes under.
 
 A :class:`TenantState` is a sample of one tenant (customers and products in repeat-draw urns,
-open orders, subscriptions, invoices, recent sessions), its pace and its agenda, kept current
+open orders, subscriptions, invoices), its pace and its agenda, kept current
 by the workload's own committed writes.
 """
 
@@ -47,7 +47,6 @@ class TenantState:
     subscriptions: list[uuid.UUID] = field(default_factory=list)
     open_invoices: list[uuid.UUID] = field(default_factory=list)
     test_customers: list[uuid.UUID] = field(default_factory=list)
-    sessions: list[str] = field(default_factory=list)
     next_order: int = 0
     next_invoice: int = 0
     #: Orders per status (kept current by the workload's own moves) and the open orders found
