@@ -48,6 +48,9 @@ def run_workers(tenant_ids: list[uuid.UUID], *, workers: int = 2, operations: tu
     summary then still holds everything that committed and names the failure in one sentence.
     """
     groups = worker_groups(tenant_ids, workers)
+    log.info("simulating %d tenant(s) with %d worker(s) at %s, %s", len(tenant_ids), len(groups),
+             f"{rate_per_minute:g} operations/minute" if rate_per_minute else "full speed",
+             "a stepped clock" if time_scale is None else f"time scale {time_scale:g}")
     if len(groups) < workers:
         log.warning("%d tenant(s): running %d worker(s), not %d (one tenant per connection at most)",
                     len(tenant_ids), len(groups), workers)

@@ -276,6 +276,15 @@ def test_report_lists_the_per_tenant_repeat_check() -> None:
     assert found["orders from top 30% customers (b)"] is False
 
 
+@pytest.mark.parametrize(("verbosity", "shown"), [(0, False), (1, True)])
+def test_progress_respects_verbosity(committed_db, capsys, verbosity: int, shown: bool) -> None:
+    call_command("simulate_activity", duration=0.01, rate=600, seed=1, workers=3, verbosity=verbosity,
+                 stdout=StringIO())
+    err = capsys.readouterr().err
+    assert ("simulating 1 tenant(s) with 1 worker(s)" in err) is shown
+    assert "running 1 worker(s), not 3" in err  # a warning shows at every verbosity
+
+
 def test_status_output_is_json_when_asked(committed_db) -> None:
     """A short real-time run on a fresh database creates its tenant and prints its ledger."""
     out = StringIO()

@@ -40,8 +40,9 @@ class _StatusLine(logging.StreamHandler):
     terminator = ""
 
     def emit(self, record: logging.LogRecord) -> None:
-        prefix = "\r\x1b[2K" if record.levelno <= logging.INFO else "\r\x1b[2K\n"
-        self.stream.write(prefix + self.format(record) + ("" if record.levelno <= logging.INFO else "\n"))
+        # Clear the status line, then write over it; a warning ends its line and stays.
+        ending = "" if record.levelno <= logging.INFO else "\n"
+        self.stream.write("\r\x1b[2K" + self.format(record) + ending)
         self.flush()
 
 
