@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
@@ -170,7 +171,7 @@ class Command(BaseCommand):
                 log.warning("no tenants found: created %s to simulate on", tenants[0])
         except SelectionError as exc:
             raise CommandError(str(exc)) from exc
-        except DatabaseError as exc:
+        except (DatabaseError, psycopg2.Error) as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise CommandError(f"Cannot reach the database ({first}); is it running (python manage.py "
                                "dbserver start)?") from exc
