@@ -322,3 +322,15 @@ def test_database_going_away_gives_the_summary_and_one_sentence(committed_db) ->
     assert "the database went away" in str(raised.value) and str(raised.value).count("\n") == 0
     summary = json.loads(out.getvalue())
     assert summary["failure"] and summary["operations"] > 0
+
+
+def test_unreachable_database_is_one_sentence(django_db_setup) -> None:
+    nowhere = "postgresql://nobody@127.0.0.1:1/nowhere"
+    env = {**os.environ, **{name: nowhere for name in (
+        "DATABASE_URL", "DATABASE_REPLICATION_URL", "DATABASE_OWNER_URL", "DATABASE_ADMIN_URL")}}
+    result = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "simulate_activity", "--duration", "0.01"],
+        env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("CommandError: Cannot reach the database") and "dbserver start" in last
