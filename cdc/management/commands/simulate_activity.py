@@ -144,13 +144,17 @@ class Command(BaseCommand):
                 result = self._simulate(options, operations, stop, status_every=1.0 if tty else 10.0)
                 if tty and level <= logging.INFO:
                     sys.stderr.write("\n")
-                if ledger is not None:
-                    ledger.write_text(json.dumps(result, indent=2))
                 if options["json"]:
                     self.stdout.write(json.dumps(result, indent=2))
                 else:
                     self._print(result)
                 self.stdout.flush()
+                if ledger is not None:
+                    try:
+                        ledger.write_text(json.dumps(result, indent=2))
+                    except OSError as exc:  # checked before the run; something changed since
+                        raise CommandError(f"--ledger {ledger} could not be written after the run: "
+                                           f"{exc.strerror or exc}; the summary above is what committed.") from exc
         finally:
             log.removeHandler(handler)
             log.setLevel(old_level)
