@@ -103,8 +103,9 @@ class Command(BaseCommand):
         parser.add_argument("--operations", default="all", help=f"comma list of {','.join(CATEGORIES)} or all")
         parser.add_argument("--tenants", default=None, help="comma list of tenant slugs (default: all active)")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible choices)")
-        parser.add_argument("--workers", type=int, default=2,
-                            help=f"parallel connections (threads), 1..{MAX_WORKERS}, at most one per tenant")
+        parser.add_argument("--workers", type=int, default=None,
+                            help=f"parallel connections (threads), 1..{MAX_WORKERS}, at most one per tenant "
+                                 "(default: 2, or 1 for a single tenant)")
         parser.add_argument("--reconnect-timeout", type=float, default=30.0,
                             help="seconds to wait for a lost database before giving up")
         parser.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -115,7 +116,7 @@ class Command(BaseCommand):
                            ("reconnect_timeout", "--reconnect-timeout")):
             if not math.isfinite(options[name]) or options[name] < 0:
                 raise CommandError(f"{flag} must be a finite number, 0 or more (got {options[name]}).")
-        if not 1 <= options["workers"] <= MAX_WORKERS:
+        if options["workers"] is not None and not 1 <= options["workers"] <= MAX_WORKERS:
             raise CommandError(f"--workers must be between 1 and {MAX_WORKERS} (got {options['workers']}).")
         try:
             operations = parse_operations(options["operations"])
@@ -180,7 +181,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot reach the database ({first}); is it running (python manage.py "
                                "dbserver start)?") from exc
         summary = run_workers(
-            tenants, workers=options["workers"], operations=operations, seed=options["seed"],
+            tenants, workers=options["workers"] or min(2, len(tenants)), operations=operations, seed=options["seed"],
             seconds=options["duration"] * 60 or None, rate_per_minute=options["rate"],
             time_scale=options["time_scale"] or None, should_stop=stop.is_set, status_every=status_every,
             reconnect_timeout=options["reconnect_timeout"])
