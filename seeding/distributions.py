@@ -501,8 +501,9 @@ WORKLOAD_PROFILE_EDITS_PER_CUSTOMER_DAY = 0.05
 WORKLOAD_RESTOCKS_PER_PRODUCT_DAY = 0.2
 WORKLOAD_TEST_ACCOUNTS_PER_DAY = 4.0
 #: A test account lives this many hours (lognormal median, sigma) before it is removed
-#: (test accounts are no customers: the realism figures leave them out).
-WORKLOAD_TEST_ACCOUNT_HOURS = (0.05, 0.5)
+#: (test accounts are no customers: the realism figures leave them out; short lives keep the
+#: few alive at any moment out of the way of customer counts elsewhere).
+WORKLOAD_TEST_ACCOUNT_HOURS = (0.02, 0.5)
 #: Share of placed orders cancelled: the seeded mix's cancelled share of finished orders.
 WORKLOAD_CANCEL_SHARE = ORDER_STATUS_MIX["cancelled"] / (ORDER_STATUS_MIX["cancelled"] + ORDER_STATUS_MIX["completed"])
 #: Open orders found at start (seeded) move on after exponential waits of these means (days):
@@ -515,7 +516,7 @@ WORKLOAD_REPEAT_SMOOTHING = 0.5
 #: operations than the tenants' pace provides: operations that leave every realism figure as
 #: it is (profile edits and restocks; short-lived test accounts). No events: a new session
 #: or event would move the funnel or the session figures.
-WORKLOAD_FILL_WEIGHTS: dict[str, float] = {"updates": 90.0, "customers": 10.0}
+WORKLOAD_FILL_WEIGHTS: dict[str, float] = {"updates": 95.0, "customers": 5.0}
 #: Invoices issued by the workload are paid after an exponential lag (mean PAYMENT_LAG_DAYS)
 #: with probability PAYMENT_SUCCESS, otherwise marked overdue at the due date; subscriptions
 #: end (cancelled or expired, CANCELLED_SHARE_OF_ENDED) at the MONTHLY_CHURN hazard.
