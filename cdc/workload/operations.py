@@ -49,6 +49,7 @@ class Operations:
     np: Any
     clock: Any
     _sql: Any
+    enabled: Callable[[str], bool]
 
     # -- customers and products -----------------------------------------------------------
     def _insert_customers(self, cursor: Any, s: TenantState, count: int, *, test_share: float) -> OpResult:
@@ -291,7 +292,21 @@ class Operations:
             sid, s.tenant_id, s.customers[s.customers.draw()], plan[0], "trial", Decimal(cents) / 100,
             "yearly" if yearly else "monthly"])
         self._witnessed_by(T_SUB, sid)
-        return {T_SUB: {"I": 1}}, lambda: track(s.subscriptions, sid)
+        started = self.clock.now()
+
+        def apply() -> None:
+            track(s.subscriptions, sid)
+            if self.enabled("trial_end"):
+                s.agenda.add(started + D.TRIAL_DAYS * SECONDS_PER_DAY, "trial_end", sid)
+        return {T_SUB: {"I": 1}}, apply
+
+    def _end_trial(self, cursor: Any, s: TenantState, sid: Any) -> OpResult:
+        """A trial converts (TRIAL_CONVERSION) into a paid subscription or expires."""
+        converted = self.rng.random() < D.TRIAL_CONVERSION
+        cursor.execute(self._sql.end_trial, [converted, converted, s.tenant_id, sid])
+        updated = cursor.rowcount
+        self._witnessed_by(T_SUB, sid)
+        return {T_SUB: {"U": updated}}, (lambda: None) if converted else (lambda: discard(s.subscriptions, sid))
 
     def _end_subscription(self, cursor: Any, s: TenantState) -> OpResult:
         sid = self._pick(s.subscriptions)

@@ -75,7 +75,7 @@ KIND_CATEGORY = {
     "session": "events", "order": "orders", "signup": "customers", "subscribe": "customers",
     "invoice": "payments", "churn": "payments", "profile_edit": "updates", "restock": "updates",
     "test_account": "customers", "process": "orders", "complete": "orders", "cancel": "deletes",
-    "pay": "payments", "overdue": "payments", "remove_test_account": "deletes",
+    "pay": "payments", "overdue": "payments", "remove_test_account": "deletes", "trial_end": "payments",
 }
 FILL_KINDS = {"updates": ("profile_edit", "restock"), "customers": ("test_account",)}
 
@@ -363,6 +363,8 @@ class Simulator(Operations):
             return self._new_subscription if len(s.customers) else None
         if kind == "invoice":
             return self._issue_invoice if len(s.customers) else None
+        if kind == "trial_end":
+            return lambda c, st: self._end_trial(c, st, payload)
         if kind == "churn":
             return self._end_subscription if s.subscriptions else None
         if kind in ("pay", "overdue"):

@@ -188,6 +188,10 @@ TEMPLATES: dict[str, str] = {
         "= 'yearly' THEN 12 ELSE 1 END FROM {Subscription} WHERE {Subscription.tenant} = %s "
         "AND {Subscription.id} = %s AND {Subscription.status} IN ('active', 'trial') "
         "AND {Subscription.start_date} <= current_date"),
+    "end_trial": (
+        "UPDATE {Subscription} SET {Subscription.status} = CASE WHEN %s THEN 'active' ELSE 'expired' END, "
+        "{Subscription.end_date} = CASE WHEN %s THEN NULL ELSE current_date END, {Subscription.updated_at} = now() "
+        "WHERE {Subscription.tenant} = %s AND {Subscription.id} = %s AND {Subscription.status} = 'trial'"),
     "end_subscription": (
         "UPDATE {Subscription} SET {Subscription.status} = %s, {Subscription.end_date} = "
         "greatest({Subscription.start_date}, current_date), {Subscription.updated_at} = now() "

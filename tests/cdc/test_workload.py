@@ -28,6 +28,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from cdc.workload.pace import Clock, Urn
+from cdc.workload.selection import create_simulation_tenant
 from cdc.workload.simulator import T_ORDER, Simulator
 from cdc.workload.sql import TEMPLATES, statements
 from cdc.workload.workers import MAX_WORKERS, worker_groups
@@ -334,3 +335,27 @@ def test_unreachable_database_is_one_sentence(django_db_setup) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("CommandError: Cannot reach the database") and "dbserver start" in last
+
+
+def test_a_trial_ends_converted_or_expired(committed_db) -> None:
+    """Subscriptions start as trials and, TRIAL_DAYS later, convert or expire (never stay trials)."""
+    tenant_id = create_simulation_tenant()
+    sim = Simulator([tenant_id], seed=2, time_scale=None)
+    sim.prepare()
+    state = sim.states[0]
+    outcomes = set()
+    for _ in range(30):  # 85% convert: 30 trials all converting has odds below 1%
+        sim._run_op("customers", state, sim._new_subscription)
+        sid = state.subscriptions[-1]
+        due = max(d for d in state.agenda._heap if d.kind == "trial_end" and d.payload == sid)
+        assert due.at - sim.clock.now() >= D.TRIAL_DAYS * 86400 - 1
+        sim._run_op("payments", state, lambda c, s, sid=sid: sim._end_trial(c, s, sid))
+        conn = connect("replication")
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("SELECT status, end_date IS NULL FROM models_app_subscription WHERE id = %s", [sid])
+                outcomes.add(cursor.fetchone())
+        finally:
+            conn.close()
+    assert outcomes == {("active", True), ("expired", False)}
+    assert sim.errors == 0, sim.last_errors
