@@ -450,3 +450,73 @@ def lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> 
 
 def scaled(value: int, factor: float, minimum: int) -> int:
     return max(minimum, int(round(value * factor)))
+
+
+# ---------------------------------------------------------------------------------------
+# Shared vocabulary: what seeded and simulated rows both say
+# ---------------------------------------------------------------------------------------
+
+#: Event types, in the order the seeder counts them per session.
+EVENT_TYPES: tuple[str, ...] = (
+    "page_view", "search", "click", "product_view", "add_to_cart", "remove_from_cart", "checkout", "purchase",
+)
+#: Order numbers: ``ORD-0100001`` is a tenant's first order, numbered on from there.
+ORDER_NUMBER_PREFIX = "ORD-"
+ORDER_NUMBER_FIRST = 100_001
+ORDER_NUMBER_DIGITS = 7
+#: Channel of an order placed in a tracked web session (others: :data:`UNTRACKED_CHANNELS`).
+WEB_CHANNEL = "web"
+
+
+#: Invoice numbers: ``INV-<yyyymm of issue>-<tenant's running number from 010001>``.
+INVOICE_NUMBER_FIRST = 10_001
+
+
+def invoice_number(issued: dt.date, index: int) -> str:
+    """The business key of a tenant's ``index``-th invoice (0-based), issued on ``issued``."""
+    return f"INV-{issued:%Y%m}-{index + INVOICE_NUMBER_FIRST:06d}"
+
+
+def order_number(index: int) -> str:
+    """The business key of a tenant's ``index``-th order (0-based): ``ORD-0100001`` for 0."""
+    return f"{ORDER_NUMBER_PREFIX}{index + ORDER_NUMBER_FIRST:0{ORDER_NUMBER_DIGITS}d}"
+
+
+# ---------------------------------------------------------------------------------------
+# The live workload (``simulate_activity``): the seeded world, carried on in time
+# ---------------------------------------------------------------------------------------
+
+#: Simulated seconds per real second by default: 1 is real time, so an hour of activity
+#: adds an hour's worth of orders, sessions and sign-ups at the tenant's own pace.
+WORKLOAD_TIME_SCALE = 1.0
+#: A tenant's pace (orders, sessions, sign-ups ... per day) is measured over its last
+#: WORKLOAD_HISTORY_DAYS days of data; a tenant with no history gets the fallback pace.
+WORKLOAD_HISTORY_DAYS = 30
+WORKLOAD_FALLBACK_PER_DAY: dict[str, float] = {
+    "orders": 60.0, "sessions": 150.0, "customers": 5.0, "subscriptions": 2.0, "invoices": 4.0,
+}
+#: Housekeeping that goes on at any pace, per day: profile edits per customer, restocks and
+#: price corrections per product, test accounts created (and removed again) per tenant.
+WORKLOAD_PROFILE_EDITS_PER_CUSTOMER_DAY = 0.05
+WORKLOAD_RESTOCKS_PER_PRODUCT_DAY = 0.2
+WORKLOAD_TEST_ACCOUNTS_PER_DAY = 4.0
+#: A test account lives this many hours (lognormal median, sigma) before it is removed
+#: (test accounts are no customers: the realism figures leave them out; short lives keep the
+#: few alive at any moment out of the way of customer counts elsewhere).
+WORKLOAD_TEST_ACCOUNT_HOURS = (0.02, 0.5)
+#: Share of placed orders cancelled: the seeded mix's cancelled share of finished orders.
+WORKLOAD_CANCEL_SHARE = ORDER_STATUS_MIX["cancelled"] / (ORDER_STATUS_MIX["cancelled"] + ORDER_STATUS_MIX["completed"])
+#: Open orders found at start (seeded) move on after exponential waits of these means (days):
+#: the recency scales the seeder gave them, so an hour changes the status mix by little.
+WORKLOAD_BACKLOG_DAYS: dict[str, float] = {"pending": PENDING_RECENCY_DAYS, "processing": PROCESSING_RECENCY_DAYS}
+#: Repeat buying carries on: a buyer is drawn in proportion to (past orders + this), so the
+#: top 30% keep placing about 70% of orders; the same for product popularity (past sales).
+WORKLOAD_REPEAT_SMOOTHING = 0.5
+#: Relative frequency of the work done between paced arrivals when a run asks for more
+#: operations than the tenants' pace provides: operations that leave every realism figure as
+#: it is (profile edits and restocks; short-lived test accounts). No events: a new session
+#: or event would move the funnel or the session figures.
+WORKLOAD_FILL_WEIGHTS: dict[str, float] = {"updates": 95.0, "customers": 5.0}
+#: Invoices issued by the workload are paid after an exponential lag (mean PAYMENT_LAG_DAYS)
+#: with probability PAYMENT_SUCCESS, otherwise marked overdue at the due date; subscriptions
+#: end (cancelled or expired, CANCELLED_SHARE_OF_ENDED) at the MONTHLY_CHURN hazard.

@@ -23,6 +23,7 @@ def build(tenant: str | None = None) -> dict[str, Any]:
     generated = realism.Facts()
     tenants = []
     aov: dict[str, float | None] = {}
+    repeat: dict[str, float | None] = {}
     for t in targets:
         with tenant_context(t.id), connection.cursor() as cursor:
             facts = realism.collect(cursor, t.settings)
@@ -33,11 +34,12 @@ def build(tenant: str | None = None) -> dict[str, Any]:
         if seeding:  # realism targets apply to generated tenants, not hand-made ones
             generated.add(facts)
             aov[t.slug] = fig["aov"]
+            repeat[t.slug] = fig["repeat_top_order_share"]
         tenants.append({"slug": t.slug, "name": t.name, "profile": seeding.get("profile"),
                         "generated": bool(seeding), "figures": fig, "integrity": violations})
     fig = realism.figures(overall)
     checked = realism.figures(generated)
-    checks = realism.checks(checked, per_tenant_aov=aov) if aov else []
+    checks = realism.checks(checked, per_tenant_aov=aov, per_tenant_repeat=repeat) if aov else []
     integrity_total: dict[str, int] = {}
     for entry in tenants:
         for rule, n in entry["integrity"].items():
@@ -74,6 +76,9 @@ def render(doc: dict[str, Any]) -> str:
     o = doc["generated"]
     lines += ["", "Realism (generated tenants)"]
     lines.append("  order status: " + ", ".join(f"{k} {_pct(v)}" for k, v in o["order_status_shares"].items()))
+    if o["live_orders"]:
+        lines.append(f"  order status of the {o['live_orders']:,} orders placed since seeding (simulate_activity): "
+                     + ", ".join(f"{k} {_pct(v)}" for k, v in o["live_order_status_shares"].items()))
     lines.append(f"  repeat customers: top 30% place {_pct(o['repeat_top_order_share'])} of orders")
     for what in ("orders", "events"):
         tf = o[f"{what}_time"]
@@ -93,7 +98,7 @@ def render(doc: dict[str, Any]) -> str:
     for c in doc["checks"]:
         target = (f"{c['target'][0]:g}..{c['target'][1]:g}" if isinstance(c["target"], (tuple, list))
                   else f"{c['target']:.3f} ± {c['tolerance']:.2f}")
-        lines.append(f"  [{'ok' if c['ok'] else 'XX'}] {c['name']:<42} {_num(c['value'], '.3f'):>10}  {target}")
+        lines.append(f"  [{'ok' if c['ok'] else 'XX'}] {c['name']:<60} {_num(c['value'], '.3f'):>10}  {target}")
     bad = {k: v for k, v in doc["integrity"].items() if v}
     lines += ["", "Integrity: " + ("all rules hold" if not bad else f"VIOLATIONS {bad}")]
     return "\n".join(lines)

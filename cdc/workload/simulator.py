@@ -1,175 +1,83 @@
-"""Live, CDC-friendly activity under tenant contexts, with a ledger of what committed.
+"""Live, CDC-friendly activity under tenant contexts that keeps the seeded world realistic.
 
-Each *operation* is one transaction inside ``tenant_context`` as the app role: a new
-customer, an order whose items decrement stock, an order moving pending → processing →
-completed (or cancelled), a burst of events, an invoice issued/paid/overdue, a subscription
-renewing/cancelling/expiring, the items of a cancelled pending order or a test customer
-without dependants deleted (never events: they are append-only). SQL is written by hand
-(not the ORM) because the benchmark asks for hundreds of transactions per second from one
-Python process, and row counts come from ``rowcount`` so the ledger counts exactly the row
-changes PostgreSQL logs.
+The workload carries each tenant's world on at the tenant's own pace (see
+:mod:`cdc.workload.pace`): storefront sessions walk the seeder's funnel and the purchasing
+ones place orders; more orders come from the other channels; orders move pending →
+processing → completed (a few cancelled) after the seeder's lags; customers sign up,
+subscribe and churn; invoices are issued and paid or go overdue. All rates, types and
+words come from :mod:`seeding.distributions`, so simulated rows look like seeded ones and
+the realism figures ``seed_report`` checks stay within their tolerances. When a run asks
+for more operations than the pace provides (the CDC benchmark), the rest is housekeeping
+that changes no figure: profile edits, restocks, short-lived test accounts (no events: any
+new session or event would move the funnel or the session figures).
 
-A lost connection (or a PostgreSQL restart) is survived: the simulator reconnects, settles
-whether the interrupted transaction committed, counts it if it did and otherwise runs the
-operation once more; either way it is counted once. Settling asks ``pg_xact_status`` while
+Each *operation* is one transaction inside ``tenant_context`` as the app role; the ledger
+counts, from ``rowcount``, exactly the row changes PostgreSQL logs, and only once the
+transaction committed. A lost connection (or a PostgreSQL restart) is survived: the
+simulator reconnects, settles whether the interrupted transaction committed, counts it if
+it did and otherwise runs the operation once more. Settling asks ``pg_xact_status`` while
 the server is the one the transaction ran on. After a crash restart that answer can describe
-another transaction: an xid whose WAL never reached the disk is handed out again by crash
-recovery. Then each operation's :class:`Witness`, a row it wrote or deleted, answers instead.
+another transaction (crash recovery hands out again xids whose WAL never reached the disk);
+then each operation's :class:`Witness`, a row it wrote or deleted, answers instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
+import logging
+import math
 import random
 import time
 import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
 
+from cdc.workload.ledger import OPS, Ledger, Summary
+from cdc.workload.operations import Operations, OpResult
+from cdc.workload.pace import PEAK_SHAPE, SECONDS_PER_DAY, Clock, Pace, Urn, shape
+from cdc.workload.sql import WRITTEN_TABLES, statements
+from cdc.workload.state import (
+    T_CUSTOMER,
+    T_EVENT,
+    T_INVOICE,
+    T_ITEM,
+    T_ORDER,
+    T_PRODUCT,
+    T_SUB,
+    ProductRef,
+    TenantState,
+)
+from seeding import distributions as D
 from tenancy import tenant_context
 from tenancy.ids import uuid7
 
+__all__ = ["CATEGORIES", "KIND_CATEGORY", "OPS", "T_CUSTOMER", "T_EVENT", "T_INVOICE", "T_ITEM", "T_ORDER",
+           "T_PRODUCT", "T_SUB", "Ledger", "Simulator", "Summary", "TenantState", "Witness"]
+
+log = logging.getLogger(__name__)
+
 CATEGORIES = ("orders", "events", "updates", "customers", "payments", "deletes")
-#: Relative frequency of each category (events dominate, as on a real shop).
-WEIGHTS = {"orders": 25, "events": 35, "updates": 20, "customers": 8, "payments": 8, "deletes": 4}
 CONNECTION_ERRORS = (OperationalError, InterfaceError)
 #: SQLSTATEs of an OperationalError that mean "rolled back, connection fine": deadlock, serialization.
 ROLLED_BACK_CODES = {"40P01", "40001"}
-#: Bounded working sets: a long run must not grow memory without limit.
-MAX_TRACKED = 5000
-
-#: Ledger keys: the tables the SQL below writes.
-T_CUSTOMER, T_PRODUCT, T_ORDER = "models_app_customer", "models_app_product", "models_app_order"
-T_ITEM, T_EVENT, T_SUB, T_INVOICE = (
-    "models_app_orderitem", "models_app_event", "models_app_subscription", "models_app_invoice")
-EVENT_TYPES = ("page_view", "product_view", "search", "click", "add_to_cart", "remove_from_cart", "checkout")
-CATEGORIES_OF_PRODUCT = ("Electronics", "Clothing", "Home", "Books", "Sports")
-SEARCHES = ("men's \"running\" shoes", "O'Reilly books", "4K TV", "kids' bike", "naïve café mug")
-AGENTS = ("Mozilla/5.0 (X11; Linux x86_64)", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0)", "curl/8.5")
-
-# -- SQL (constant text; multi-row writes pass arrays and unnest them) -------------------
-LOAD_SQL = {
-    "customers": "SELECT id FROM models_app_customer WHERE is_active LIMIT 2000",
-    "pending": "SELECT id FROM models_app_order WHERE status = 'pending' LIMIT 1000",
-    "processing": "SELECT id FROM models_app_order WHERE status = 'processing' LIMIT 1000",
-    "subscriptions": "SELECT id FROM models_app_subscription WHERE status IN ('active', 'trial') LIMIT 1000",
-    "open_invoices": "SELECT id FROM models_app_invoice WHERE status IN ('sent', 'draft') LIMIT 1000",
-    "test_customers": (
-        "SELECT c.id FROM models_app_customer c WHERE c.metadata @> '{\"test\": true}' AND "
-        "NOT EXISTS (SELECT 1 FROM models_app_order o WHERE o.tenant_id = c.tenant_id AND o.customer_id = c.id) "
-        "AND NOT EXISTS (SELECT 1 FROM models_app_event e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id) "
-        "AND NOT EXISTS (SELECT 1 FROM models_app_subscription x "
-        "WHERE x.tenant_id = c.tenant_id AND x.customer_id = c.id) "
-        "AND NOT EXISTS (SELECT 1 FROM models_app_invoice i WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id)"
-        " LIMIT 200"
-    ),
-}
-LOAD_PRODUCTS_SQL = "SELECT id, price FROM models_app_product WHERE is_active LIMIT 500"
-INSERT_CUSTOMERS_SQL = (
-    "INSERT INTO models_app_customer (id, tenant_id, created_at, updated_at, email, first_name, last_name, "
-    "phone, is_active, metadata) SELECT v.id, %s, now(), now(), v.email, v.first, v.last, v.phone, true, "
-    "v.meta::jsonb FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-    "AS v(id, email, first, last, phone, meta)"
-)
-INSERT_PRODUCTS_SQL = (
-    "INSERT INTO models_app_product (id, tenant_id, created_at, updated_at, sku, name, description, category, "
-    "price, cost, stock_quantity, is_active) SELECT v.id, %s, now(), now(), v.sku, v.name, "
-    "'A \"simulated\" product', v.category, v.price, v.cost, 500, true "
-    "FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::numeric[]) "
-    "AS v(id, sku, name, category, price, cost)"
-)
-INSERT_ORDER_SQL = (
-    "INSERT INTO models_app_order (id, tenant_id, created_at, updated_at, customer_id, order_number, status, "
-    "subtotal, tax, shipping, total, order_date, completed_at, metadata) "
-    "VALUES (%s, %s, now(), now(), %s, %s, 'pending', %s, %s, %s, %s, now(), NULL, %s)"
-)
-INSERT_ITEMS_SQL = (
-    "INSERT INTO models_app_orderitem (id, tenant_id, created_at, updated_at, order_id, product_id, quantity, "
-    "unit_price, discount, total) SELECT v.id, %s, now(), now(), %s, v.product, v.quantity, v.price, 0, "
-    "v.price * v.quantity FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::numeric[]) "
-    "AS v(id, product, quantity, price)"
-)
-DECREMENT_STOCK_SQL = (
-    # The products are locked in id order first (FOR NO KEY UPDATE, the lock UPDATE takes, which
-    # does not conflict with the KEY SHARE locks of foreign-key checks), so two workers ordering
-    # the same products cannot deadlock.
-    "UPDATE models_app_product AS p SET stock_quantity = CASE WHEN p.stock_quantity >= v.q "
-    "THEN p.stock_quantity - v.q ELSE p.stock_quantity + 500 END "
-    "FROM (SELECT l.id, u.q FROM (SELECT id FROM models_app_product WHERE tenant_id = %s AND id = ANY(%s::uuid[]) "
-    "ORDER BY id FOR NO KEY UPDATE) AS l JOIN unnest(%s::uuid[], %s::int[]) AS u(id, q) ON u.id = l.id) AS v "
-    "WHERE p.tenant_id = %s AND p.id = v.id"
-)
-INSERT_EVENTS_SQL = (
-    "INSERT INTO models_app_event (id, tenant_id, created_at, updated_at, customer_id, session_id, event_type, "
-    "event_data, ip_address, user_agent) SELECT v.id, %s, now(), now(), %s::uuid, %s, v.kind, v.data::jsonb, "
-    "v.ip::inet, v.agent FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-    "AS v(id, kind, data, ip, agent)"
-)
-COMPLETE_ORDER_SQL = (
-    "UPDATE models_app_order SET status = 'completed', completed_at = now() "
-    "WHERE tenant_id = %s AND id = %s AND status = 'processing'"
-)
-MOVE_PENDING_ORDER_SQL = (
-    "UPDATE models_app_order SET status = %s WHERE tenant_id = %s AND id = %s AND status = 'pending'"
-)
-UPDATE_CUSTOMER_SQL = (
-    "UPDATE models_app_customer SET phone = %s, metadata = metadata || %s::jsonb WHERE tenant_id = %s AND id = %s"
-)
-REPRICE_PRODUCT_SQL = (
-    "UPDATE models_app_product SET price = round(price * %s, 2), stock_quantity = stock_quantity + 10 "
-    "WHERE tenant_id = %s AND id = %s AND round(price * %s, 2) > cost RETURNING price"
-)
-INSERT_SUBSCRIPTION_SQL = (
-    "INSERT INTO models_app_subscription (id, tenant_id, created_at, updated_at, customer_id, plan_name, status, "
-    "start_date, end_date, monthly_amount, billing_cycle) "
-    "VALUES (%s, %s, now(), now(), %s, %s, %s, current_date, current_date + 30, %s, %s)"
-)
-INSERT_INVOICE_SQL = (
-    "INSERT INTO models_app_invoice (id, tenant_id, created_at, updated_at, customer_id, subscription_id, "
-    "invoice_number, amount, status, issue_date, due_date, paid_date) "
-    "VALUES (%s, %s, now(), now(), %s, %s, %s, %s, 'sent', current_date, current_date + 14, NULL)"
-)
-PAY_INVOICE_SQL = (
-    "UPDATE models_app_invoice SET status = 'paid', paid_date = greatest(issue_date, current_date) "
-    "WHERE tenant_id = %s AND id = %s AND status IN ('sent', 'draft', 'overdue')"
-)
-OVERDUE_INVOICE_SQL = (
-    "UPDATE models_app_invoice SET status = 'overdue' WHERE tenant_id = %s AND id = %s AND status = 'sent'"
-)
-RENEW_SUBSCRIPTION_SQL = (
-    "UPDATE models_app_subscription SET status = 'active', "
-    "end_date = greatest(coalesce(end_date, start_date), current_date) + 30 "
-    "WHERE tenant_id = %s AND id = %s AND status IN ('active', 'trial') RETURNING customer_id, monthly_amount"
-)
-END_SUBSCRIPTION_SQL = (
-    "UPDATE models_app_subscription SET status = %s, end_date = greatest(start_date, current_date) "
-    "WHERE tenant_id = %s AND id = %s AND status IN ('active', 'trial')"
-)
-CANCEL_PENDING_ORDER_SQL = (
-    "UPDATE models_app_order SET status = 'cancelled', subtotal = 0, tax = 0, shipping = 0, total = 0 "
-    "WHERE tenant_id = %s AND id = %s AND status = 'pending'"
-)
-DELETE_ORDER_ITEMS_SQL = "DELETE FROM models_app_orderitem WHERE tenant_id = %s AND order_id = %s"
-DELETE_TEST_CUSTOMER_SQL = (
-    "DELETE FROM models_app_customer c WHERE c.tenant_id = %s AND c.id = %s AND "
-    "NOT EXISTS (SELECT 1 FROM models_app_order o WHERE o.tenant_id = c.tenant_id AND o.customer_id = c.id) "
-    "AND NOT EXISTS (SELECT 1 FROM models_app_event e WHERE e.tenant_id = c.tenant_id AND e.customer_id = c.id) "
-    "AND NOT EXISTS (SELECT 1 FROM models_app_subscription x "
-    "WHERE x.tenant_id = c.tenant_id AND x.customer_id = c.id) "
-    "AND NOT EXISTS (SELECT 1 FROM models_app_invoice i WHERE i.tenant_id = c.tenant_id AND i.customer_id = c.id)"
-
-)
-
-Effects = dict[str, dict[str, int]]
-OpResult = tuple[Effects, Callable[[], None]]
+WITNESS_TABLES = WRITTEN_TABLES()
 #: An xid8 keeps its epoch; a row's ``xmin`` holds only the low 32 bits.
 XID_MASK = 0xFFFFFFFF
+
+#: Which ``--operations`` category each kind of work belongs to (and is counted under).
+KIND_CATEGORY = {
+    "session": "events", "order": "orders", "signup": "customers", "subscribe": "customers",
+    "invoice": "payments", "churn": "payments", "profile_edit": "updates", "restock": "updates",
+    "test_account": "customers", "process": "orders", "complete": "orders", "cancel": "deletes",
+    "pay": "payments", "overdue": "payments", "remove_test_account": "deletes", "trial_end": "payments",
+}
+FILL_KINDS = {"updates": ("profile_edit", "restock"), "customers": ("test_account",)}
 
 
 @dataclass(frozen=True)
@@ -185,109 +93,30 @@ class Witness:
     deleted: bool = False
 
     def sql(self) -> str:
-        if self.table not in WITNESS_TABLES:
-            raise ValueError(f"no witness query for {self.table}")
-        return f"SELECT xmin::text FROM {self.table} WHERE id = %s"  # noqa: S608 (table from a fixed set)
+        return statements().witness(self.table)
 
 
-OPS = ("I", "U", "D")
-WITNESS_TABLES = frozenset({T_CUSTOMER, T_PRODUCT, T_ORDER, T_ITEM, T_EVENT, T_SUB, T_INVOICE})
+class Simulator(Operations):
+    """One connection's worth of workload over some tenants (see the module docstring)."""
 
-
-@dataclass
-class Ledger:
-    """Committed row changes per table: ``{table: Counter({"I": n, "U": n, "D": n})}``."""
-
-    tables: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
-
-    def add(self, effects: Mapping[str, Mapping[str, int]]) -> None:
-        for table, counts in effects.items():
-            for op, n in counts.items():
-                if op not in OPS:
-                    raise ValueError(f"unknown operation {op!r} for {table}")
-                if n:
-                    self.tables[table][op] += n
-
-    def total(self) -> int:
-        return sum(sum(c.values()) for c in self.tables.values())
-
-    def as_dict(self) -> dict[str, dict[str, int]]:
-        return {t: {op: c[op] for op in OPS} for t, c in sorted(self.tables.items())}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Mapping[str, int]]) -> Ledger:
-        ledger = cls()
-        ledger.add(data)
-        return ledger
-
-
-@dataclass
-class TenantState:
-    """What the simulator knows about one tenant (a sample, refreshed by its own writes)."""
-
-    tenant_id: uuid.UUID
-    customers: list[uuid.UUID] = field(default_factory=list)
-    products: list[tuple[uuid.UUID, Decimal]] = field(default_factory=list)
-    pending: list[uuid.UUID] = field(default_factory=list)
-    processing: list[uuid.UUID] = field(default_factory=list)
-    subscriptions: list[uuid.UUID] = field(default_factory=list)
-    open_invoices: list[uuid.UUID] = field(default_factory=list)
-    test_customers: list[uuid.UUID] = field(default_factory=list)
-
-
-def _track(items: list[Any], item: Any) -> None:
-    items.append(item)
-    if len(items) > MAX_TRACKED:
-        del items[: len(items) - MAX_TRACKED]
-
-
-def _discard(items: list[Any], item: Any) -> None:
-    with contextlib.suppress(ValueError):
-        items.remove(item)
-
-
-@dataclass
-class Summary:
-    seconds: float
-    operations: Counter[str]
-    errors: int
-    retries: int
-    reconnects: int
-    ledger: Ledger
-    last_errors: list[str]
-    #: Transactions whose COMMIT was in flight when the connection died, and how many committed.
-    in_doubt: int = 0
-    in_doubt_committed: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.operations.values())
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "seconds": round(self.seconds, 3), "operations": self.total,
-            "ops_per_second": round(self.total / self.seconds, 1) if self.seconds else None,
-            "by_type": dict(sorted(self.operations.items())), "errors": self.errors, "retries": self.retries,
-            "reconnects": self.reconnects, "in_doubt": self.in_doubt, "in_doubt_committed": self.in_doubt_committed,
-            "ledger": self.ledger.as_dict(), "row_changes": self.ledger.total(),
-            "last_errors": self.last_errors[-5:],
-        }
-
-
-class Simulator:
     def __init__(self, tenant_ids: list[uuid.UUID], *, operations: tuple[str, ...] = CATEGORIES,
-                 seed: int | None = None, using: str = "default", reconnect_timeout: float = 120.0) -> None:
+                 seed: int | None = None, using: str = "default", reconnect_timeout: float = 120.0,
+                 time_scale: float | None = D.WORKLOAD_TIME_SCALE) -> None:
         if not tenant_ids:
             raise ValueError("the simulator needs at least one tenant")
         unknown = set(operations) - set(CATEGORIES)
         if unknown:
             raise ValueError(f"unknown operations: {', '.join(sorted(unknown))}")
         self.rng = random.Random(seed)
+        self.np = np.random.default_rng(self.rng.getrandbits(64))
         self.using = using
         self.reconnect_timeout = reconnect_timeout
-        self.categories = list(operations)
-        self.weights = [WEIGHTS[c] for c in self.categories]
-        self.states = [TenantState(t) for t in tenant_ids]
+        self.categories = frozenset(operations)
+        self.clock = Clock(time_scale)
+        self.states = [TenantState(t, Urn(self.rng), Urn(self.rng)) for t in tenant_ids]
+        fill = [(k, w) for k, w in D.WORKLOAD_FILL_WEIGHTS.items() if k in self.categories]
+        self.fill_categories = [k for k, _ in fill]
+        self.fill_weights = [w for _, w in fill]
         self.ledger = Ledger()
         self.operations: Counter[str] = Counter()
         self.errors = 0
@@ -298,120 +127,253 @@ class Simulator:
         self._witness: Witness | None = None
         self.in_doubt = 0
         self.in_doubt_committed = 0
+        self.unsettled = 0
+        self._sql = statements()
 
     # -- ids and values -----------------------------------------------------------------
     def _id(self) -> uuid.UUID:
         return uuid7(random_bytes=self.rng.randbytes(10))
 
-    def _number(self, prefix: str) -> str:
-        """A business key unique per tenant: time-ordered like the ids, random in its tail."""
-        value = self._id().hex
-        return f"{prefix}-{value[:12]}{value[-12:]}"
-
     def _pick(self, items: list[Any]) -> Any:
         return items[self.rng.randrange(len(items))]
 
+    def _weighted(self, table_: tuple[tuple[Any, float], ...]) -> Any:
+        return self.rng.choices([v for v, _ in table_], [w for _, w in table_])[0]
+
+    def _lag(self, spec: tuple[float, float]) -> float:
+        """Simulated seconds of a lognormal (median hours, sigma) lag."""
+        return float(self.np.lognormal(math.log(spec[0]), spec[1])) * 3600.0
+
+    def enabled(self, kind: str) -> bool:
+        return KIND_CATEGORY[kind] in self.categories
+
     # -- setup --------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Load a working sample per tenant; give empty tenants customers and products."""
+        """Load each tenant's sample and pace; give empty tenants customers and products."""
         for state in self.states:
             self._run_op("setup", state, self._load_state)
             if len(state.customers) < 5:
                 self._run_op("setup", state, lambda c, s: self._insert_customers(c, s, 20, test_share=0.0))
             if len(state.products) < 5:
                 self._run_op("setup", state, self._insert_products)
+            self._schedule_arrivals(state)
         self._prepared = True
 
     def _load_state(self, cursor: Any, state: TenantState) -> OpResult:
-        loaded: dict[str, list[Any]] = {}
-        for name, sql in LOAD_SQL.items():
-            cursor.execute(sql)
-            loaded[name] = [row[0] for row in cursor.fetchall()]
-        cursor.execute(LOAD_PRODUCTS_SQL)
-        products = list(cursor.fetchall())
-        test = set(loaded["test_customers"])
+        sql = self._sql
+        cursor.execute(sql.load_customers)
+        customers = cursor.fetchall()
+        cursor.execute(sql.load_products)
+        products = cursor.fetchall()
+        cursor.execute(sql.load_open_orders)
+        open_orders = cursor.fetchall()
+        cursor.execute(sql.order_status)
+        status = dict(cursor.fetchall())
+        lists = {}
+        for name in ("subscriptions", "open_invoices", "test_customers"):
+            cursor.execute(getattr(sql, f"load_{name}"))
+            lists[name] = [row[0] for row in cursor.fetchall()]
+        cursor.execute(sql.pace, {"days": D.WORKLOAD_HISTORY_DAYS})
+        pace = Pace.measured(cursor.fetchone(), D.WORKLOAD_HISTORY_DAYS)
+        cursor.execute(sql.last_order_number)
+        last_order = cursor.fetchone()[0]
+        cursor.execute(sql.last_invoice_number)
+        last_invoice = cursor.fetchone()[0]
+        cursor.execute(sql.pricing)
+        tax_rate, shipping, free = cursor.fetchone()
 
         def apply() -> None:
-            for name, values in loaded.items():
-                setattr(state, name, values)
-            state.customers = [c for c in state.customers if c not in test]
-            state.products = products
+            for cid, orders in customers:
+                state.customers.add(cid, int(orders))
+            for pid, sku, category, price, sales in products:
+                state.products.add(ProductRef(pid, sku, category, Decimal(price)), int(sales))
+            state.subscriptions = lists["subscriptions"]
+            state.open_invoices = lists["open_invoices"]
+            state.test_customers = lists["test_customers"]
+            state.pace = pace
+            if last_order:
+                state.next_order = int(last_order.removeprefix(D.ORDER_NUMBER_PREFIX)) - D.ORDER_NUMBER_FIRST + 1
+            if last_invoice:
+                state.next_invoice = int(last_invoice) - D.INVOICE_NUMBER_FIRST + 1
+            if tax_rate is not None:
+                state.tax_rate = Decimal(tax_rate).quantize(Decimal("0.0001"))
+            if shipping:
+                state.shipping_fee = Decimal(shipping)
+            if free is not None:
+                state.free_shipping = Decimal(free)
+            state.status.update(status)
+            for oid, order_status in open_orders:
+                state.backlog[order_status].append(oid)
+            self._rebalance(state)
         return {}, apply
+
+    def _rebalance(self, s: TenantState) -> None:
+        """Move on the oldest open orders found at start while their status holds more than its share.
+
+        New orders go through their lifecycle in hours; the seeded world's open orders are
+        days old. Releasing them only above the target share keeps the status mix where the
+        seeder put it (and repairs a mix an older, unpaced workload left behind).
+        """
+        total = sum(s.status.values())
+        now = self.clock.now()
+        for status, step in (("pending", "process"), ("processing", "complete")):
+            excess = s.status[status] - s.released[status] - D.ORDER_STATUS_MIX[status] * total
+            while excess >= 1 and s.backlog[status]:
+                oid = s.backlog[status].popleft()
+                s.released[status] += 1
+                excess -= 1
+                self._schedule_next(s, now + self._lag(D.PROCESSING_HOURS), oid, step, backlog=True)
+
+    def _schedule_arrivals(self, state: TenantState) -> None:
+        now = self.clock.now()
+        for kind in ("session", "order", "signup", "subscribe", "invoice", "churn", "profile_edit", "restock",
+                     "test_account"):
+            if self.enabled(kind):
+                self._schedule_arrival(state, kind, now)
+
+    def _per_day(self, state: TenantState, kind: str) -> float:
+        p = state.pace
+        return {
+            "session": p.sessions, "order": p.untracked_orders, "signup": p.customers, "subscribe": p.subscriptions,
+            "invoice": p.invoices, "churn": len(state.subscriptions) * D.MONTHLY_CHURN / D.MONTH_DAYS,
+            "profile_edit": len(state.customers) * D.WORKLOAD_PROFILE_EDITS_PER_CUSTOMER_DAY,
+            "restock": len(state.products) * D.WORKLOAD_RESTOCKS_PER_PRODUCT_DAY,
+            "test_account": D.WORKLOAD_TEST_ACCOUNTS_PER_DAY,
+        }[kind]
+
+    def _schedule_arrival(self, state: TenantState, kind: str, now: float) -> None:
+        """The next candidate ``kind`` arrival, drawn at the busiest moment's rate.
+
+        :meth:`_do` keeps a candidate with probability ``shape(at) / PEAK_SHAPE`` (thinning),
+        so arrivals follow the hour of day and the weekday exactly, however long the wait.
+        """
+        rate = self._per_day(state, kind) * PEAK_SHAPE / SECONDS_PER_DAY
+        wait = float(self.np.exponential(1.0 / rate)) if rate > 0 else SECONDS_PER_DAY
+        state.agenda.add(now + wait, kind)
+
+    def _schedule_next(self, state: TenantState, at: float, oid: uuid.UUID, step: str, *,
+                       backlog: bool = False) -> None:
+        """An order's next lifecycle step (a pending order may be cancelled instead of processed)."""
+        if step == "process" and self.enabled("cancel") and self.rng.random() < D.WORKLOAD_CANCEL_SHARE:
+            step = "cancel"
+        if self.enabled(step):
+            state.agenda.add(at, step, (oid, backlog))
+        elif backlog:
+            state.released["pending" if step in ("process", "cancel") else "processing"] -= 1
 
     # -- the loop -----------------------------------------------------------------------
     def run(self, *, seconds: float | None, rate_per_minute: float,
-            should_stop: Callable[[], bool] = lambda: False,
-            on_status: Callable[[str], None] | None = None) -> Summary:
-        """Run until ``seconds`` pass (None: until stopped) at ``rate_per_minute`` (0: flat out)."""
+            should_stop: Callable[[], bool] = lambda: False, simulated_seconds: float | None = None) -> Summary:
+        """Run until ``seconds`` pass (None: until stopped) at ``rate_per_minute`` (0: flat out).
+
+        ``simulated_seconds`` also ends the run once the simulated clock has covered that much.
+        """
         if not self._prepared:
             self.prepare()
         interval = 60.0 / rate_per_minute if rate_per_minute > 0 else 0.0
         started = time.monotonic()
+        simulated_from = self.clock.now()
         next_at = started
-        last_status, last_count = started, 0
-        try:
-            while not should_stop():
-                now = time.monotonic()
-                if seconds is not None and now - started >= seconds:
-                    break
-                if interval:
-                    if next_at > now:
-                        time.sleep(min(next_at - now, 0.05))
-                        continue
-                    next_at = max(next_at + interval, now - 1.0)  # catch up at most 1 s of backlog
-                self.step()
-                if on_status is not None and now - last_status >= 1.0:
-                    total = sum(self.operations.values())
-                    on_status(self.status_line(now - started, (total - last_count) / (now - last_status)))
-                    last_status, last_count = now, total
-        except KeyboardInterrupt:
-            pass
-        return Summary(time.monotonic() - started, Counter(self.operations), self.errors, self.retries,
-                       self.reconnects, self.ledger, self.last_errors, self.in_doubt, self.in_doubt_committed)
+        while not should_stop():
+            now = time.monotonic()
+            if seconds is not None and now - started >= seconds:
+                break
+            if simulated_seconds is not None and self.clock.now() - simulated_from >= simulated_seconds:
+                break
+            if interval:
+                if next_at > now:
+                    time.sleep(min(next_at - now, 0.05))
+                    continue
+                next_at = max(next_at + interval, now - 1.0)  # catch up at most 1 s of backlog
+            if not self.step():
+                time.sleep(0.05)  # nothing due and nothing to fill with: wait for the clock
+        return self.summary(time.monotonic() - started, self.clock.now() - simulated_from)
 
-    def status_line(self, elapsed: float, rate: float) -> str:
-        parts = " ".join(f"{k} {v}" for k, v in sorted(self.operations.items()))
-        return (f"[{elapsed:6.1f}s] {sum(self.operations.values())} ops ({rate:.0f}/s) | {parts} | "
-                f"errors {self.errors} reconnects {self.reconnects}")
+    def summary(self, seconds: float, simulated_seconds: float = 0.0, failure: str | None = None) -> Summary:
+        return Summary(seconds, Counter(self.operations), self.errors, self.retries, self.reconnects,
+                       Ledger.from_dict(self.ledger.as_dict()), list(self.last_errors), self.in_doubt,
+                       self.in_doubt_committed, simulated_seconds, failure, self.unsettled)
 
-    def step(self) -> None:
-        category = self.rng.choices(self.categories, self.weights)[0]
-        state = self._pick(self.states)
-        name, op = self._choose(category, state)
-        self._run_op(name, state, op)
+    #: Due things looked at per step before giving up on finding one that writes.
+    MAX_SKIPS = 1000
 
-    def _choose(self, category: str, s: TenantState) -> tuple[str, Callable[[Any, TenantState], OpResult]]:
-        r = self.rng.random()
-        if category == "orders":
-            return "orders", self._new_order
-        if category == "events":
-            return "events", self._new_events
-        if category == "customers":
-            if r < 0.25 and s.customers:
-                return "customers", self._new_subscription
-            return "customers", lambda c, st: self._insert_customers(c, st, 1, test_share=0.3)
-        if category == "updates":
-            if r < 0.6 and (s.pending or s.processing):
-                return "updates", self._advance_order
-            if r < 0.8:
-                return "updates", self._update_customer
-            return "updates", self._reprice_product
-        if category == "payments":
-            if r < 0.35 or not (s.open_invoices or s.subscriptions):
-                return "payments", self._issue_invoice
-            if r < 0.6 and s.open_invoices:
-                return "payments", self._pay_invoice
-            if r < 0.7 and s.open_invoices:
-                return "payments", self._overdue_invoice
-            if s.subscriptions:
-                return "payments", self._subscription_lifecycle
-            return "payments", self._issue_invoice
-        # deletes
-        if s.test_customers and (r < 0.5 or not s.pending):
-            return "deletes", self._delete_test_customer
-        if s.pending:
-            return "deletes", self._cancel_pending_order
-        return "customers", lambda c, st: self._insert_customers(c, st, 1, test_share=1.0)
+    def step(self) -> bool:
+        """One operation: the earliest due thing, else (paced clock) housekeeping. False if none.
+
+        Due things that write nothing (an arrival thinned out, an order already moved) are
+        passed over, so each step is one transaction and a requested rate is met.
+        """
+        if not self._prepared:
+            self.prepare()
+        for _ in range(self.MAX_SKIPS):
+            state, due = self._earliest()
+            if due is None or (self.clock.scale is not None and due.at > self.clock.now()):
+                break
+            if self.clock.scale is None:
+                self.clock.advance_to(due.at)
+            state.agenda.pop()
+            if self._do(state, due.kind, due.payload, due.at):
+                return True
+        if self.clock.scale is None or not self.fill_categories:
+            return False
+        category = self.rng.choices(self.fill_categories, self.fill_weights)[0]
+        return self._do(self._busy_tenant(), self._pick(list(FILL_KINDS[category])), None, None)
+
+    def _earliest(self) -> tuple[TenantState, Any]:
+        best_state, best = self.states[0], None
+        for state in self.states:
+            due = state.agenda.peek()
+            if due is not None and (best is None or due.at < best.at):
+                best_state, best = state, due
+        return best_state, best
+
+    def _busy_tenant(self) -> TenantState:
+        """A tenant drawn in proportion to its pace: a big shop gets more of the housekeeping."""
+        if len(self.states) == 1:
+            return self.states[0]
+        return self.rng.choices(self.states, [s.pace.orders + 1.0 for s in self.states])[0]
+
+    def _do(self, state: TenantState, kind: str, payload: Any, at: float | None) -> bool:
+        """Run one kind of work (True if a transaction ran); an arrival schedules its successor
+        first and may be thinned out."""
+        if payload is None and at is not None:
+            self._schedule_arrival(state, kind, at)
+            if self.rng.random() * PEAK_SHAPE > shape(at):
+                return False
+        op = self._operation(state, kind, payload)
+        if op is None:
+            return False
+        self._run_op(KIND_CATEGORY[kind], state, op)
+        return True
+
+    def _operation(self, s: TenantState, kind: str, payload: Any) -> Callable[[Any, TenantState], OpResult] | None:
+        if kind == "session":
+            return self._session if len(s.products) else None
+        if kind == "order":
+            return self._untracked_order if len(s.customers) and len(s.products) else None
+        if kind in ("process", "complete", "cancel"):
+            return lambda c, st: self._advance_order(c, st, payload, kind)
+        if kind == "signup":
+            return lambda c, st: self._insert_customers(c, st, 1, test_share=0.0)
+        if kind == "test_account":
+            return lambda c, st: self._insert_customers(c, st, 1, test_share=1.0)
+        if kind == "remove_test_account":
+            return lambda c, st: self._delete_test_customer(c, st, payload)
+        if kind == "subscribe":
+            return self._new_subscription if len(s.customers) else None
+        if kind == "invoice":
+            return self._issue_invoice if len(s.customers) else None
+        if kind == "trial_end":
+            return lambda c, st: self._end_trial(c, st, payload)
+        if kind == "churn":
+            return self._end_subscription if s.subscriptions else None
+        if kind in ("pay", "overdue"):
+            return lambda c, st: self._settle_invoice(c, st, payload, kind)
+        if kind == "profile_edit":
+            return self._edit_customer if len(s.customers) else None
+        if kind == "restock":
+            return self._restock_product if len(s.products) else None
+        raise ValueError(f"unknown kind of work {kind!r}")
 
     # -- running one operation ----------------------------------------------------------
     def _run_op(self, name: str, state: TenantState, op: Callable[[Any, TenantState], OpResult]) -> None:
@@ -436,7 +398,12 @@ class Simulator:
                     self.errors += 1
                     return
                 self._note(f"{name}: connection lost: {str(exc).strip()[:120]}")
-                self._reconnect()
+                try:
+                    self._reconnect()
+                except CONNECTION_ERRORS:
+                    if result is not None and xid is not None:
+                        self.unsettled += 1
+                    raise
                 # No result: COMMIT was never sent, so the transaction cannot have committed.
                 if result is not None and xid is not None:
                     self.in_doubt += 1
@@ -453,6 +420,7 @@ class Simulator:
                 self.errors += 1
                 self._note(f"{name}: {type(exc).__name__}: {str(exc).strip()[:160]}")
                 return
+            # Only here has the transaction committed: the ledger never counts what did not.
             self._count(name, result)
             return
 
@@ -478,9 +446,9 @@ class Simulator:
             return row is None
         return row is not None and int(row[0]) == int(xid) & XID_MASK
 
-    def _witnessed_by(self, table: str, row_id: uuid.UUID | str, *, deleted: bool = False) -> None:
+    def _witnessed_by(self, table_name: str, row_id: uuid.UUID | str, *, deleted: bool = False) -> None:
         """Record the row that will show whether this operation's transaction committed."""
-        self._witness = Witness(table, row_id, deleted)
+        self._witness = Witness(table_name, row_id, deleted)
 
     def _count(self, name: str, result: OpResult) -> None:
         effects, on_commit = result
@@ -490,6 +458,7 @@ class Simulator:
             self.operations[name] += 1
 
     def _note(self, message: str) -> None:
+        log.debug("%s", message)
         self.last_errors.append(message)
         del self.last_errors[:-20]
 
@@ -504,6 +473,7 @@ class Simulator:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT 1")
                 self.reconnects += 1
+                log.info("reconnected to the database")
                 return
             except CONNECTION_ERRORS:
                 if time.monotonic() > deadline:
@@ -522,274 +492,3 @@ class Simulator:
             if status != "in progress" or time.monotonic() > deadline:
                 return status == "committed"
             time.sleep(0.05)
-
-    # -- operations ---------------------------------------------------------------------
-    def _insert_customers(self, cursor: Any, s: TenantState, count: int, *, test_share: float) -> OpResult:
-        ids, emails, firsts, lasts, phones, metas, made = [], [], [], [], [], [], []
-        for _ in range(count):
-            cid = self._id()
-            test = self.rng.random() < test_share
-            ids.append(str(cid))
-            emails.append(f"{cid.hex}@example.com")
-            firsts.append(self.rng.choice(("Ann", "Bo", "Chloë", "D'Arcy", "Émile", "Fatima", "Gus")))
-            lasts.append(self.rng.choice(("O'Neil", "Smith", "Ng")))
-            phones.append(None if self.rng.random() < 0.3 else f"+1-555-{self.rng.randrange(10**7):07d}")
-            metas.append(json.dumps({"test": True} if test else {"segment": self.rng.choice(("consumer", "smb"))}))
-            made.append((cid, test))
-        cursor.execute(INSERT_CUSTOMERS_SQL, [s.tenant_id, ids, emails, firsts, lasts, phones, metas])
-        inserted = cursor.rowcount
-        self._witnessed_by(T_CUSTOMER, ids[0])
-
-        def apply() -> None:
-            for cid, test in made:
-                _track(s.test_customers if test else s.customers, cid)
-        return {T_CUSTOMER: {"I": inserted}}, apply
-
-    def _insert_products(self, cursor: Any, s: TenantState) -> OpResult:
-        ids, skus, names, categories, prices, costs, made = [], [], [], [], [], [], []
-        for n in range(20):
-            pid = self._id()
-            price = Decimal(self.rng.randrange(500, 50000)) / 100
-            ids.append(str(pid))
-            skus.append(f"SIM-{pid.hex[:12]}{pid.hex[-12:]}")
-            names.append(f"Simulated product {n}")
-            categories.append(self.rng.choice(CATEGORIES_OF_PRODUCT))
-            prices.append(price)
-            costs.append((price * Decimal("0.6")).quantize(Decimal("0.01")))
-            made.append((pid, price))
-        cursor.execute(INSERT_PRODUCTS_SQL, [s.tenant_id, ids, skus, names, categories, prices, costs])
-        inserted = cursor.rowcount
-        self._witnessed_by(T_PRODUCT, ids[0])
-        return {T_PRODUCT: {"I": inserted}}, lambda: s.products.extend(made)
-
-    def _new_order(self, cursor: Any, s: TenantState) -> OpResult:
-        oid = self._id()
-        # Sorted by product id: concurrent workers lock the same products in the same order.
-        lines = sorted(self.rng.sample(s.products, min(len(s.products), self.rng.randint(1, 4))))
-        quantities = [self.rng.randint(1, 3) for _ in lines]
-        subtotal = sum((price * q for (_pid, price), q in zip(lines, quantities, strict=True)), Decimal("0"))
-        tax = (subtotal * Decimal("0.08")).quantize(Decimal("0.01"))
-        shipping = Decimal("0.00") if subtotal > 50 else Decimal("5.99")
-        metadata = json.dumps({"channel": self.rng.choice(("web", "app")), "coupon": None})
-        cursor.execute(INSERT_ORDER_SQL, [oid, s.tenant_id, self._pick(s.customers), self._number("ORD"),
-                                          subtotal, tax, shipping, subtotal + tax + shipping, metadata])
-        self._witnessed_by(T_ORDER, oid)
-        product_ids = [str(pid) for pid, _price in lines]
-        prices = [price for _pid, price in lines]
-        cursor.execute(INSERT_ITEMS_SQL, [s.tenant_id, oid, [str(self._id()) for _ in lines], product_ids,
-                                          quantities, prices])
-        inserted = cursor.rowcount
-        cursor.execute(DECREMENT_STOCK_SQL, [s.tenant_id, product_ids, product_ids, quantities, s.tenant_id])
-        updated = cursor.rowcount
-        return ({T_ORDER: {"I": 1}, T_ITEM: {"I": inserted}, T_PRODUCT: {"U": updated}},
-                lambda: _track(s.pending, oid))
-
-    def _new_events(self, cursor: Any, s: TenantState) -> OpResult:
-        count = self.rng.randint(1, 3)
-        session = f"sess-{self.rng.getrandbits(64):016x}"
-        customer = str(self._pick(s.customers)) if self.rng.random() < 0.7 else None
-        ids, kinds, payloads, ips, agents = [], [], [], [], []
-        for _ in range(count):
-            kind = self.rng.choice(EVENT_TYPES)
-            data: dict[str, Any] = {"url": f"/p/{self.rng.randrange(1000)}"}
-            if kind == "search":
-                data = {"query": self.rng.choice(SEARCHES), "results": self.rng.randrange(50)}
-            ids.append(str(self._id()))
-            kinds.append(kind)
-            payloads.append(json.dumps(data))
-            ips.append(self.rng.choice((None, f"10.{self.rng.randrange(256)}.{self.rng.randrange(256)}.7",
-                                        "2001:db8::42")))
-            agents.append(self.rng.choice(AGENTS))
-        cursor.execute(INSERT_EVENTS_SQL, [s.tenant_id, customer, session, ids, kinds, payloads, ips, agents])
-        self._witnessed_by(T_EVENT, ids[0])
-        return {T_EVENT: {"I": cursor.rowcount}}, lambda: None
-
-    def _advance_order(self, cursor: Any, s: TenantState) -> OpResult:
-        if s.processing and (not s.pending or self.rng.random() < 0.5):
-            oid = self._pick(s.processing)
-            cursor.execute(COMPLETE_ORDER_SQL, [s.tenant_id, oid])
-            self._witnessed_by(T_ORDER, oid)
-            return {T_ORDER: {"U": cursor.rowcount}}, lambda: _discard(s.processing, oid)
-        oid = self._pick(s.pending)
-        target = "cancelled" if self.rng.random() < 0.1 else "processing"
-        cursor.execute(MOVE_PENDING_ORDER_SQL, [target, s.tenant_id, oid])
-        updated = cursor.rowcount
-        self._witnessed_by(T_ORDER, oid)
-
-        def apply() -> None:
-            _discard(s.pending, oid)
-            if target == "processing" and updated:
-                _track(s.processing, oid)
-        return {T_ORDER: {"U": updated}}, apply
-
-    def _update_customer(self, cursor: Any, s: TenantState) -> OpResult:
-        note = json.dumps({"last_seen": time.time(), "note": "it's \"vip\""})
-        cid = self._pick(s.customers)
-        cursor.execute(UPDATE_CUSTOMER_SQL, [f"+44 20 {self.rng.randrange(10**8):08d}", note, s.tenant_id, cid])
-        self._witnessed_by(T_CUSTOMER, cid)
-        return {T_CUSTOMER: {"U": cursor.rowcount}}, lambda: None
-
-    def _reprice_product(self, cursor: Any, s: TenantState) -> OpResult:
-        pid, _price = self._pick(s.products)
-        factor = Decimal(self.rng.choice(("0.95", "1.05", "1.10")))
-        cursor.execute(REPRICE_PRODUCT_SQL, [factor, s.tenant_id, pid, factor])
-        rows = cursor.fetchall()
-        self._witnessed_by(T_PRODUCT, pid)
-
-        def apply() -> None:
-            if rows:
-                for index, (known, _old) in enumerate(s.products):
-                    if known == pid:
-                        s.products[index] = (pid, rows[0][0])
-        return {T_PRODUCT: {"U": len(rows)}}, apply
-
-    def _new_subscription(self, cursor: Any, s: TenantState) -> OpResult:
-        sid = self._id()
-        cursor.execute(INSERT_SUBSCRIPTION_SQL, [
-            sid, s.tenant_id, self._pick(s.customers), self.rng.choice(("Basic", "Pro", "Team")),
-            self.rng.choice(("active", "trial")), Decimal(self.rng.choice(("9.99", "29.00", "99.00"))),
-            self.rng.choice(("monthly", "yearly"))])
-        self._witnessed_by(T_SUB, sid)
-        return {T_SUB: {"I": 1}}, lambda: _track(s.subscriptions, sid)
-
-    def _issue_invoice(self, cursor: Any, s: TenantState) -> OpResult:
-        iid = self._id()
-        cursor.execute(INSERT_INVOICE_SQL, [iid, s.tenant_id, self._pick(s.customers), None, self._number("INV"),
-                                            Decimal(self.rng.randrange(1000, 90000)) / 100])
-        self._witnessed_by(T_INVOICE, iid)
-        return {T_INVOICE: {"I": 1}}, lambda: _track(s.open_invoices, iid)
-
-    def _pay_invoice(self, cursor: Any, s: TenantState) -> OpResult:
-        iid = self._pick(s.open_invoices)
-        cursor.execute(PAY_INVOICE_SQL, [s.tenant_id, iid])
-        self._witnessed_by(T_INVOICE, iid)
-        return {T_INVOICE: {"U": cursor.rowcount}}, lambda: _discard(s.open_invoices, iid)
-
-    def _overdue_invoice(self, cursor: Any, s: TenantState) -> OpResult:
-        iid = self._pick(s.open_invoices)
-        cursor.execute(OVERDUE_INVOICE_SQL, [s.tenant_id, iid])
-        self._witnessed_by(T_INVOICE, iid)
-        return {T_INVOICE: {"U": cursor.rowcount}}, lambda: None
-
-    def _subscription_lifecycle(self, cursor: Any, s: TenantState) -> OpResult:
-        sid = self._pick(s.subscriptions)
-        r = self.rng.random()
-        if r < 0.6:  # renewal: extend the period and bill it
-            cursor.execute(RENEW_SUBSCRIPTION_SQL, [s.tenant_id, sid])
-            found = cursor.fetchall()
-            if not found:
-                return {}, lambda: _discard(s.subscriptions, sid)
-            iid = self._id()
-            cursor.execute(INSERT_INVOICE_SQL, [iid, s.tenant_id, found[0][0], sid, self._number("INV"), found[0][1]])
-            self._witnessed_by(T_INVOICE, iid)
-            return {T_SUB: {"U": 1}, T_INVOICE: {"I": 1}}, lambda: _track(s.open_invoices, iid)
-        target = "cancelled" if r < 0.85 else "expired"
-        cursor.execute(END_SUBSCRIPTION_SQL, [target, s.tenant_id, sid])
-        self._witnessed_by(T_SUB, sid)
-        return {T_SUB: {"U": cursor.rowcount}}, lambda: _discard(s.subscriptions, sid)
-
-    def _cancel_pending_order(self, cursor: Any, s: TenantState) -> OpResult:
-        """An abandoned checkout: the pending order is cancelled and its items deleted."""
-        oid = self._pick(s.pending)
-        cursor.execute(CANCEL_PENDING_ORDER_SQL, [s.tenant_id, oid])
-        updated = cursor.rowcount
-        self._witnessed_by(T_ORDER, oid)
-        deleted = 0
-        if updated:
-            cursor.execute(DELETE_ORDER_ITEMS_SQL, [s.tenant_id, oid])
-            deleted = cursor.rowcount
-        return {T_ORDER: {"U": updated}, T_ITEM: {"D": deleted}}, lambda: _discard(s.pending, oid)
-
-    def _delete_test_customer(self, cursor: Any, s: TenantState) -> OpResult:
-        cid = self._pick(s.test_customers)
-        cursor.execute(DELETE_TEST_CUSTOMER_SQL, [s.tenant_id, cid])
-        self._witnessed_by(T_CUSTOMER, cid, deleted=True)
-        return {T_CUSTOMER: {"D": cursor.rowcount}}, lambda: _discard(s.test_customers, cid)
-
-
-def merge_summaries(parts: list[Summary], seconds: float) -> Summary:
-    operations: Counter[str] = Counter()
-    ledger = Ledger()
-    errors = retries = reconnects = in_doubt = in_doubt_committed = 0
-    last_errors: list[str] = []
-    for part in parts:
-        operations.update(part.operations)
-        ledger.add(part.ledger.as_dict())
-        errors += part.errors
-        retries += part.retries
-        reconnects += part.reconnects
-        in_doubt += part.in_doubt
-        in_doubt_committed += part.in_doubt_committed
-        last_errors += part.last_errors
-    return Summary(seconds, operations, errors, retries, reconnects, ledger, last_errors, in_doubt,
-                   in_doubt_committed)
-
-
-def run_workers(tenant_ids: list[uuid.UUID], *, workers: int = 2, operations: tuple[str, ...] = CATEGORIES,
-                seed: int | None = None, seconds: float | None = None, rate_per_minute: float = 0.0,
-                should_stop: Callable[[], bool] = lambda: False,
-                on_status: Callable[[str], None] | None = None) -> Summary:
-    """Run ``workers`` simulators in threads, each with its own connection, and merge their ledgers.
-
-    A worker spends most of its time waiting for PostgreSQL (round trips, commit fsync), and
-    psycopg2 releases the GIL while waiting, so two threads roughly double throughput on a
-    small machine. Tenants are split between workers when there are enough of them (no
-    two workers touch one tenant's rows); otherwise workers share tenants and their guarded
-    updates (``AND status = 'pending'``) keep the ledger exact.
-    """
-    import threading
-
-    from django.db import connections as all_connections
-
-    if workers < 1:
-        raise ValueError("workers must be at least 1")
-    if len(tenant_ids) >= workers:
-        groups = [tenant_ids[i::workers] for i in range(workers)]
-    else:
-        groups = [list(tenant_ids) for _ in range(workers)]
-    simulators = [Simulator(group, operations=operations, seed=None if seed is None else seed * 1000 + i)
-                  for i, group in enumerate(groups)]
-    stop = threading.Event()
-    results: list[Summary | BaseException | None] = [None] * workers
-
-    def work(index: int) -> None:
-        try:
-            results[index] = simulators[index].run(
-                seconds=seconds, rate_per_minute=rate_per_minute / workers,
-                should_stop=lambda: stop.is_set() or should_stop())
-        except BaseException as exc:  # reported by the main thread
-            results[index] = exc
-            stop.set()
-        finally:
-            all_connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(i,), name=f"simulator-{i}", daemon=True) for i in range(workers)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    last_total, last_time = 0, started
-    try:
-        while any(thread.is_alive() for thread in threads):
-            for thread in threads:
-                thread.join(timeout=1.0 / workers)
-            now = time.monotonic()
-            if on_status is not None and now - last_time >= 1.0:
-                total = sum(sum(s.operations.values()) for s in simulators)
-                merged: Counter[str] = Counter()
-                for sim in simulators:
-                    merged.update(sim.operations)
-                parts = " ".join(f"{k} {v}" for k, v in sorted(merged.items()))
-                errors = sum(s.errors for s in simulators)
-                reconnects = sum(s.reconnects for s in simulators)
-                on_status(f"[{now - started:6.1f}s] {total} ops ({(total - last_total) / (now - last_time):.0f}/s)"
-                          f" | {parts} | errors {errors} reconnects {reconnects}")
-                last_total, last_time = total, now
-    except KeyboardInterrupt:
-        stop.set()
-        for thread in threads:
-            thread.join()
-    elapsed = time.monotonic() - started
-    failures = [r for r in results if isinstance(r, BaseException)]
-    if failures:
-        raise failures[0]
-    return merge_summaries([r for r in results if isinstance(r, Summary)], elapsed)

@@ -51,6 +51,19 @@ def test_every_tenant_aov_in_plan_range(world_report):
     assert all(c["ok"] for c in aovs), aovs
 
 
+def test_every_tenant_keeps_the_70_30_rule(world_report):
+    """Checked per tenant, not only for the world (mixing tenant sizes can hide a tenant that is off)."""
+    shares = [c for c in world_report["checks"] if c["name"].startswith("orders from top 30% customers (")]
+    assert len(shares) == WORLD["tenants"]
+    assert all(c["ok"] for c in shares), shares
+    assert all(abs(c["value"] - D.REPEAT_TOP_ORDER_SHARE) <= c["tolerance"] for c in shares)
+
+
+def test_no_live_orders_in_a_freshly_seeded_world(world_report):
+    assert world_report["generated"]["live_orders"] == 0
+    assert "placed since seeding" not in seed_report.render(world_report)
+
+
 def test_integrity_rules_hold(world_report):
     assert world_report["integrity"], "no integrity rule ran"
     assert {k: v for k, v in world_report["integrity"].items() if v} == {}

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cdc.landing import FolderStore, LandingError
 from cdc.roundtrip import CheckError, run_check
+from cdc.workload import MAX_WORKERS
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
 from project.database import uses_local_server
 
@@ -40,8 +41,8 @@ class Command(BaseCommand):
             raise CommandError("--seconds must be a positive number.")
         if options["rate"] < 0:
             raise CommandError("--rate must be 0 (flat out) or a positive number of operations per minute.")
-        if options["workers"] < 1:
-            raise CommandError("--workers must be at least 1.")
+        if not 1 <= options["workers"] <= MAX_WORKERS:
+            raise CommandError(f"--workers must be between 1 and {MAX_WORKERS} (got {options['workers']}).")
         if options["batch_interval"] <= 0:
             raise CommandError("--batch-interval must be a positive number of seconds.")
         if options["out"]:
