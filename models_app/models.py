@@ -19,7 +19,7 @@ import pgtrigger
 from django.db import models
 from django.utils import timezone
 
-from tenancy.models import TenantForeignKey, TenantScopedModel, _tenant_triggers
+from tenancy.models import TenantForeignKey, TenantScopedModel, tenant_triggers
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 
@@ -168,7 +168,7 @@ class Event(TenantScopedModel):
             models.Index(fields=["tenant", "session_id"], name="evt_session_idx"),
         ]
         triggers = [
-            *_tenant_triggers(),
+            *tenant_triggers(),
             # Cleanup of generated data deletes events under pgtrigger.ignore (documented).
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
         ]

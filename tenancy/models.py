@@ -163,7 +163,7 @@ class Tenant(models.Model):
         return self.slug
 
 
-def _tenant_triggers() -> list[pgtrigger.Trigger]:
+def tenant_triggers() -> list[pgtrigger.Trigger]:
     return [
         # updated_at is right for raw SQL and QuerySet.update() too: DMS and incremental
         # lakehouse loads depend on it.
@@ -195,7 +195,7 @@ class TenantScopedModel(models.Model):
     class Meta:
         abstract = True
         base_manager_name = "objects"
-        triggers = _tenant_triggers()
+        triggers = tenant_triggers()
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         tenant_id = current_tenant_id(kwargs.get("using") or self._state.db or "default")
