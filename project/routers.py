@@ -16,6 +16,8 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 
+from rls.conf import migration_database
+
 STAFF_ALIAS = "staff"
 #: Django apps whose every table belongs to the staff role.
 STAFF_APPS = frozenset({"auth", "admin", "sessions", "contenttypes"})
@@ -35,7 +37,12 @@ def staff_tables() -> list[str]:
 
 
 class StaffRouter:
-    """Send staff models to the ``staff`` alias; never migrate through it (the owner migrates)."""
+    """Send staff models to the ``staff`` alias; migrate through the owner's alias only.
+
+    Every alias points at the same database, so only the migration alias may apply or even
+    inspect migrations: ``makemigrations --check`` would otherwise read ``django_migrations``
+    through roles that have no business there (the loader, the staff role).
+    """
 
     def _route(self, model: type[models.Model]) -> str | None:
         return STAFF_ALIAS if is_staff_model(model) and STAFF_ALIAS in settings.DATABASES else None
@@ -52,4 +59,4 @@ class StaffRouter:
         return None
 
     def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool | None:
-        return False if db == STAFF_ALIAS else None
+        return db == migration_database()
