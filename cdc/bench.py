@@ -20,6 +20,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+from psycopg2 import sql
+
 from cdc.catalog import load_catalog
 from cdc.landing import FolderStore
 from cdc.mapping import table_filter
@@ -33,9 +37,6 @@ def _folder_bytes(folder: Path) -> int:
 
 
 def reference_copy(dbname: str, tables: list[tuple[str, str]], fmt: str, out: Path) -> dict[str, Any]:
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
-
     conn = replication_sql_connection(dbname)
     started = time.perf_counter()
     try:
@@ -61,8 +62,6 @@ def reference_copy(dbname: str, tables: list[tuple[str, str]], fmt: str, out: Pa
 
 
 def _column_count(cursor: Any, schema: str, table: str) -> int:
-    from psycopg2 import sql
-
     cursor.execute(sql.SQL("SELECT * FROM {}.{} LIMIT 0").format(sql.Identifier(schema), sql.Identifier(table)))
     return len(cursor.description)
 

@@ -33,11 +33,14 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extras
 
+from cdc.catalog import load_catalog
 from cdc.decoding import Begin, Change, Commit, parse_line
 from cdc.landing import Store, change_seq, commit_time, load_state, open_store, save_state
+from cdc.mapping import table_filter
 from cdc.progress import Progress
 from cdc.sink import LandingSink, OutRow
-from cdc.slots import SlotLost, ensure_not_lost, lost_slot_message
+from cdc.slots import SlotLost, ensure_not_lost, lost_slot_message, replication_sql_connection
+from cdc.workload.ledger import percentile
 from project.database import current_database_name, role_url
 
 #: test_decoding options: commit timestamps for the lag measure, no empty BEGIN/COMMIT pairs.
@@ -75,7 +78,6 @@ def default_dbname() -> str:
 
 def current_flush_lsn(dbname: str) -> int:
     """The server's flushed WAL position (every committed transaction ends at or before it)."""
-    from cdc.slots import replication_sql_connection
 
     conn = replication_sql_connection(dbname)
     try:
@@ -114,8 +116,6 @@ class ConsumerStats:
     ended_by: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        from cdc.workload.ledger import percentile
-
         return {
             "tables": {table: dict(counts) for table, counts in sorted(self.tables.items())},
             "transactions": self.transactions, "rows": self.rows,
@@ -133,9 +133,6 @@ class ConsumerStats:
 def open_sink(target: Path | str | Store, fmt: str, tables: set[tuple[str, str]] | None, dbname: str,
               endpoint_url: str | None = None) -> LandingSink:
     """The sink for ``tables`` (default: what the DMS table mapping selects), typed from the catalog."""
-    from cdc.catalog import load_catalog
-    from cdc.mapping import table_filter
-    from cdc.slots import replication_sql_connection
 
     store = target if not isinstance(target, str | Path) else open_store(target, endpoint_url=endpoint_url)
     conn = replication_sql_connection(dbname)

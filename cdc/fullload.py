@@ -19,16 +19,24 @@ current LOAD file; a file is closed once it reaches ``max_file_size`` bytes (DMS
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
+import io
 import os
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import psycopg2
 import psycopg2.extras
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+from psycopg2 import sql
 
 from cdc.arrowtypes import PARQUET_WRITE_OPTIONS, TableSchema, to_arrow
+from cdc.consumer import parse_lsn
 from cdc.landing import META_COLUMNS, Store, change_seq, commit_time, load_file_name, table_key
 from cdc.progress import Progress
 from cdc.slots import validate_slot_name
@@ -62,8 +70,6 @@ class SnapshotSlot:
 
 
 def create_slot_with_snapshot(slot: str, dbname: str) -> SnapshotSlot:
-    from cdc.consumer import parse_lsn
-
     conn = psycopg2.connect(role_url("replication", dbname),
                             connection_factory=psycopg2.extras.LogicalReplicationConnection,
                             application_name=f"dms_task:{slot}:full-load")
@@ -97,17 +103,12 @@ class TableLoad:
 
 
 def estimate_rows(conn, info: TableSchema) -> int:
-    from psycopg2 import sql
-
     with conn.cursor() as cursor:
         cursor.execute(ESTIMATE_SQL, [sql.Identifier(info.schema, info.table).as_string(conn)])
         return int(cursor.fetchone()[0])
 
 
 def _constant(value: str, n: int):
-    import numpy as np
-    import pyarrow as pa
-
     return pa.array([value], pa.string()).take(pa.array(np.zeros(n, dtype=np.int32)))
 
 
@@ -162,8 +163,6 @@ def export_table_csv(conn, store: Store, info: TableSchema, snapshot_lsn: int, *
                      max_file_size: int = DEFAULT_MAX_FILE_SIZE_KB * 1024, progress: Progress | None = None
                      ) -> TableLoad:
     """CSV: PostgreSQL's COPY output goes to the LOAD files as it is (no parsing, no re-encoding)."""
-    import csv
-    import io
 
     header = io.StringIO()
     csv.writer(header, quoting=csv.QUOTE_ALL, lineterminator="\n").writerow([*META_COLUMNS, *info.columns])
@@ -187,9 +186,6 @@ def export_table(conn, store: Store, fmt: str, info: TableSchema, snapshot_lsn: 
     """Stream one table of the snapshot into ``LOAD00000001…`` files; returns counts."""
     if fmt == "csv":
         return export_table_csv(conn, store, info, snapshot_lsn, max_file_size=max_file_size, progress=progress)
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
 
     prefix = table_key(info.schema, info.table)
     seq = change_seq(snapshot_lsn, 0)

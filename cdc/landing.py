@@ -27,6 +27,7 @@ empty string differ. A TOASTed value an UPDATE did not change is the token
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import json
@@ -38,6 +39,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
+
+import boto3
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+from botocore.exceptions import BotoCoreError, ClientError
 
 from cdc.decoding import TOAST_TOKEN
 from cdc.mapping import CHANGE_SEQ_COLUMN
@@ -261,7 +268,6 @@ class S3Store:
 
     def __init__(self, bucket: str, prefix: str, *, endpoint_url: str | None = None,
                  create_bucket: bool = False, client: Any = None) -> None:
-        import boto3
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -276,8 +282,6 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def check_writable(self) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except ClientError as exc:
@@ -304,8 +308,6 @@ class S3Store:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
 
     def get(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
-
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
         except ClientError as exc:
@@ -365,9 +367,6 @@ def read_landing_file(source: Store | Path | str | bytes, key: str | None = None
     Parquet comes typed as written; CSV comes as strings with NULL as null (an empty
     unquoted field) and the empty string as ``""``.
     """
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-    import pyarrow.parquet as pq
 
     if isinstance(source, bytes):
         data, name = source, f"x.{fmt or 'parquet'}"
@@ -394,8 +393,6 @@ def read_landing_file(source: Store | Path | str | bytes, key: str | None = None
 
 
 def _csv_header(data: bytes) -> list[str]:
-    import csv
-
     first = data.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     return next(csv.reader([first]))
 

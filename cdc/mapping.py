@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rls.constraints import tenant_policy_of, tenant_scoped_models
+
 SCHEMA = "public"
 #: Django's internal tables: sessions, auth, admin log, content types, migrations.
 EXCLUDED_PREFIXES = ("django_", "auth_")
@@ -27,8 +29,6 @@ class ReplicatedTable:
 
 
 def replicated_tables() -> list[ReplicatedTable]:
-    from rls.constraints import tenant_policy_of, tenant_scoped_models
-
     tables = []
     for model in tenant_scoped_models():
         policy = tenant_policy_of(model)

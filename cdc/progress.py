@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import IO, Any
 
+from tqdm import tqdm
+
 
 class Progress:
     def __init__(self, desc: str, *, total: int | None = None, unit: str = "rows", verbosity: int = 1,
@@ -28,7 +30,6 @@ class Progress:
         self._bar: Any = None
         self._last = time.monotonic()
         if self.enabled and self.stream.isatty():
-            from tqdm import tqdm
 
             self._bar = tqdm(total=total, desc=desc, unit=f" {unit}", file=self.stream, leave=False,
                              dynamic_ncols=True)

@@ -31,7 +31,7 @@ from cdc.mapping import tenant_columns
 from cdc.slots import create_slot, drop_slot
 from cdc.workload import CATEGORIES, run_workers
 from cdc.workload.ledger import compare, percentile, read_captured
-from project.database import current_database_name
+from project.database import current_database_name, local_server
 
 
 class CheckError(RuntimeError):
@@ -125,8 +125,6 @@ def run_check(*, seconds: float, rate_per_minute: float, tenant_ids: list[uuid.U
 
 
 def _restart_server(info: dict[str, Any], log: Any) -> None:
-    from project.database import local_server
-
     started = time.monotonic()
     log("restarting PostgreSQL (immediate mode)")
     try:

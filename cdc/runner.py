@@ -15,7 +15,7 @@ from typing import Any
 import psycopg2
 from django.core.management.base import CommandError, CommandParser
 
-from cdc.consumer import DEFAULT_BATCH_INTERVAL, DEFAULT_MIN_FILE_SIZE_KB, format_lsn
+from cdc.consumer import DEFAULT_BATCH_INTERVAL, DEFAULT_MIN_FILE_SIZE_KB, default_dbname, format_lsn
 from cdc.fullload import DEFAULT_MAX_FILE_SIZE_KB
 from cdc.landing import FORMATS, LandingError
 from cdc.slots import SlotLost, validate_slot_name
@@ -54,8 +54,6 @@ def check_slot(name: str) -> str:
 
 
 def execute(command: Any, target: str, options: dict[str, Any], *, full_load: bool) -> TaskResult:
-    from cdc.consumer import default_dbname
-
     slot = check_slot(options["slot"])
     profile = profile_from(options, target)
     dbname = options.get("dbname") or default_dbname()

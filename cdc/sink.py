@@ -24,6 +24,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from cdc.arrowtypes import PARQUET_WRITE_OPTIONS, TableSchema, to_arrow
 from cdc.decoding import TOAST_TOKEN, UNCHANGED_TOAST, Value
 from cdc.landing import (
@@ -72,9 +75,6 @@ def format_csv(columns: Sequence[str], rows: Iterable[OutRow]) -> str:
 
 
 def encode_parquet(schema: TableSchema, rows: Sequence[OutRow]) -> bytes:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     def text(value: Value) -> str | None:
         return TOAST_TOKEN if value is UNCHANGED_TOAST else value  # type: ignore[return-value]
 

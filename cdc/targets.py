@@ -14,16 +14,17 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import boto3
+from botocore.config import Config
+from django.conf import settings
+
 from cdc.landing import FolderStore, LandingError, S3Store, Store, open_store, split_s3_url
+from devdb.s3 import LOCAL_CREDENTIALS, LOCAL_REGION, LocalS3
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def local_s3_endpoint() -> str:
-    from django.conf import settings
-
-    from devdb.s3 import LocalS3
-
     return LocalS3(Path(os.environ.get("LAKEHOUSE_S3_DIR", Path(settings.BASE_DIR) / ".s3"))).ensure_running()
 
 
@@ -46,10 +47,7 @@ def open_target(target: str, s3_endpoint: str | None = None) -> Store:
         assert isinstance(store, FolderStore)
         store.check_writable()
         return store
-    import boto3
-    from botocore.config import Config
 
-    from devdb.s3 import LOCAL_CREDENTIALS, LOCAL_REGION
 
     bucket, prefix = split_s3_url(target)
     endpoint = resolve_endpoint(s3_endpoint)

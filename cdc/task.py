@@ -32,7 +32,19 @@ from cdc.fullload import (
     export_table,
     snapshot_connection,
 )
-from cdc.landing import STATE_KEY, LandingError, Store, commit_time, landing_files, load_state, save_state
+from cdc.landing import (
+    CSV_NULL_VALUE,
+    STATE_KEY,
+    TIMESTAMP_COLUMN,
+    LandingError,
+    Store,
+    commit_time,
+    landing_files,
+    load_state,
+    save_state,
+    split_s3_url,
+)
+from cdc.mapping import table_filter
 from cdc.progress import Progress
 from cdc.sink import LandingSink
 from cdc.slots import create_slot, drop_slot, list_slots, replication_sql_connection
@@ -52,7 +64,6 @@ class S3Profile:
 
     def endpoint_settings(self) -> dict[str, Any]:
         """AWS DMS ``S3Settings`` that make DMS land what this task lands."""
-        from cdc.landing import CSV_NULL_VALUE, TIMESTAMP_COLUMN, split_s3_url
 
         bucket, folder = (split_s3_url(self.target) if self.target.startswith("s3://")
                           else ("<your-bucket>", self.target.strip("/")))
@@ -172,7 +183,6 @@ def run_task(store: Store, slot: str, dbname: str, profile: S3Profile, *, once: 
              drain_on_stop: bool = False, tables: set[tuple[str, str]] | None = None, verbosity: int = 1,
              log: Callable[[str], None] = logger.info, create: bool = True,
              on_table_done: Callable[[str, str], None] | None = None) -> TaskResult:
-    from cdc.mapping import table_filter
 
     selected = tables if tables is not None else table_filter()
     state = prepare(store, slot, dbname, full_load=full_load, fmt=profile.fmt)

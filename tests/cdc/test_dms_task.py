@@ -51,7 +51,7 @@ def _activity(sim: Simulator, operations: int) -> None:
 
 
 def _world(committed, seed: int, operations: int = 40) -> Simulator:
-    sim = Simulator([committed.tenant().id], seed=seed)
+    sim = Simulator([committed.tenant().id], seed=seed, time_scale=None)  # fast: volume, not pace
     sim.prepare()
     _activity(sim, operations)
     return sim
