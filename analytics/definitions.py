@@ -35,6 +35,7 @@ from analytics.sqlgen import (
     row_counts_query,
     tenant_scans,
 )
+from rls.constraints import tenant_policy_of, tenant_scoped_models
 
 #: Where the definitions live: shipped inside the package, so an installed wheel finds them.
 METRICS_DIR = Path(str(files("analytics") / "metrics"))
@@ -44,7 +45,6 @@ KINDS = ("metric", "chart")
 
 def tenant_tables() -> dict[str, str]:
     """Each tenant-scoped table and its tenant column, from the RLS registry (read at call time)."""
-    from rls.constraints import tenant_policy_of, tenant_scoped_models
 
     return {model._meta.db_table: tenant_policy_of(model).column for model in tenant_scoped_models()}
 

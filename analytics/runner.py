@@ -24,6 +24,7 @@ from typing import Any
 from django.db import connections
 
 from analytics.definitions import TENANT, MetricDefinition
+from project.database import connect
 from tenancy import tenant_context
 
 
@@ -62,7 +63,6 @@ def normalise_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
 
 def replication_connection(dbname: str | None = None):
     """An autocommit, read-only psycopg2 connection as the replication role."""
-    from project.database import connect
 
     conn = connect("replication", dbname=dbname)
     conn.set_session(readonly=True, autocommit=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from rls.sql import (
     HMAC_FUNCTION,
     KEY_TABLE,
@@ -76,8 +78,6 @@ class Roles:
 
 
 def configured_roles() -> Roles:
-    from django.conf import settings
-
     names: Mapping[str, str] = settings.LAKEHOUSE_ROLES
     return Roles(owner=names["owner"], app=names["app"], replication=names["replication"],
                  resolver=names["resolver"], staff=names["staff"],

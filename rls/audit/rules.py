@@ -29,6 +29,7 @@ from rls.roles import (
     TABLE_PRIVILEGES,
     Roles,
 )
+from rls.scram import verifier_matches
 
 # --------------------------------------------------------------------------- findings
 
@@ -374,7 +375,6 @@ def password_findings(verifiers: list[tuple[str, str | None]], passwords: dict[s
     ``ALTER ROLE <itself> PASSWORD`` is always allowed in PostgreSQL: it turns one injection
     into a standing credential. The admin reads ``pg_authid`` and recomputes the verifier.
     """
-    from rls.scram import verifier_matches
 
     findings: list[Finding] = []
     for role, verifier in verifiers:

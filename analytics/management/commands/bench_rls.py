@@ -20,6 +20,9 @@ from analytics.rls_bench import (
     tenant_index_names,
 )
 from analytics.runner import replication_connection
+from project.database import connect
+from rls.constraints import tenant_scoped_models
+from rls.sql import qn
 
 ROW_COUNTS_SQL = """
 SELECT 'customers', count(*) FROM models_app_customer WHERE tenant_id = %(tenant)s
@@ -39,15 +42,11 @@ FROM pg_stat_user_tables WHERE relname = ANY(%s) ORDER BY relname
 
 
 def tenant_tables() -> list[str]:
-    from rls.constraints import tenant_scoped_models
-
     return [model._meta.db_table for model in tenant_scoped_models()]
 
 
 def analyze_tables() -> None:
     """ANALYZE the tenant tables as the owner (the only role allowed to)."""
-    from project.database import connect
-    from rls.sql import qn
 
     conn = connect("owner")
     conn.autocommit = True

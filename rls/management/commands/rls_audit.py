@@ -20,7 +20,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg2
 from django.core.management.base import BaseCommand, CommandError
+
+from project.database import connect, role_credentials
+from rls.audit import audit, policy_script, render_text
 
 
 class Command(BaseCommand):
@@ -38,11 +42,6 @@ class Command(BaseCommand):
                             help="Role to connect as (default: owner; see the module docstring).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        import psycopg2
-
-        from project.database import connect, role_credentials
-        from rls.audit import audit, policy_script, render_text
-
         try:
             connection = connect(options["role"], dbname=options["database"])
         except psycopg2.Error as exc:
@@ -79,9 +78,7 @@ def _admin_connection(database: str | None):
     Read-only use: SCRAM verifiers of the project's roles and ``pg_hba_file_rules``. Where
     no admin credential is configured the audit says what it skipped (an info finding).
     """
-    import psycopg2
 
-    from project.database import connect
 
     try:
         return connect("admin", dbname=database)
