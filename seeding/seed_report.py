@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+
 from seeding import realism
 from seeding.engine import ExistingTenant, existing_tenants
+from tenancy import tenant_context
 
 
 def build(tenant: str | None = None) -> dict[str, Any]:
-    from django.db import connection
-
-    from tenancy import tenant_context
-
     targets: list[ExistingTenant] = [t for t in existing_tenants() if tenant is None or t.slug == tenant]
     overall = realism.Facts()
     generated = realism.Facts()

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cdc.bench import run_bench
+from cdc.consumer import default_dbname
 from cdc.landing import FORMATS
 
 
@@ -21,8 +22,6 @@ class Command(BaseCommand):
         parser.add_argument("--dbname", default=None, help="database (default: the one Django uses)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from cdc.consumer import default_dbname
-
         if options["repeat"] < 1:
             raise CommandError("--repeat must be at least 1.")
         result = run_bench(options["dbname"] or default_dbname(), options["format"], options["repeat"])

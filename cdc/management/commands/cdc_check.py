@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cdc.landing import FolderStore, LandingError
+from cdc.pgbench import run_pgbench
 from cdc.roundtrip import CheckError, run_check
 from cdc.workload import MAX_WORKERS
 from cdc.workload.selection import SelectionError, create_simulation_tenant, parse_operations, resolve_tenants
@@ -69,7 +70,6 @@ class Command(BaseCommand):
         except CheckError as exc:
             raise CommandError(str(exc)) from exc
         if options["pgbench_seconds"] > 0:
-            from cdc.pgbench import run_pgbench
 
             if not quiet:
                 self.stderr.write(f"measuring pgbench for {options['pgbench_seconds']} s")

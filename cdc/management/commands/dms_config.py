@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from cdc.landing import LandingError
 from cdc.mapping import CHANGE_SEQ_COLUMN, table_mappings
 from cdc.runner import add_profile_arguments, check_slot, profile_from
-from cdc.slots import DEFAULT_SLOT, PLUGIN
+from cdc.slots import DEFAULT_SLOT, PLUGIN, replication_sql_connection
 from project.database import current_database_name, role_url
 from rls.roles import DMS_SCHEMA
 
@@ -62,7 +62,6 @@ def source_endpoint(slot: str, host: str | None = None) -> dict[str, Any]:
 
 def server_facts() -> dict[str, Any]:
     """Version and settings as the replication role sees them (None values when unreachable)."""
-    from cdc.slots import replication_sql_connection
 
     try:
         conn = replication_sql_connection()
