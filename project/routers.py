@@ -30,6 +30,12 @@ def is_staff_model(model: type[models.Model] | models.Model) -> bool:
     return model._meta.app_label in STAFF_APPS or model._meta.label_lower in STAFF_MODELS
 
 
+def default_to_staff_alias(parser: Any) -> None:
+    """Make ``--database`` default to the staff alias (Django's auth commands default to the app role)."""
+    if STAFF_ALIAS in settings.DATABASES:
+        parser.set_defaults(database=STAFF_ALIAS)
+
+
 def staff_tables() -> list[str]:
     """The tables of every staff-routed model, many-to-many tables included."""
     return sorted({model._meta.db_table for model in apps.get_models(include_auto_created=True)

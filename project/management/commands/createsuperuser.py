@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.management.commands.createsuperuser import Command as DjangoCommand
 
-from project.routers import STAFF_ALIAS
+from project.routers import default_to_staff_alias
 
 
 class Command(DjangoCommand):
@@ -19,5 +18,4 @@ class Command(DjangoCommand):
 
     def add_arguments(self, parser: Any) -> None:
         super().add_arguments(parser)
-        if STAFF_ALIAS in settings.DATABASES:
-            parser.set_defaults(database=STAFF_ALIAS)
+        default_to_staff_alias(parser)
