@@ -35,8 +35,12 @@ def test_demo_run_again_keeps_the_existing_world_and_proves_the_lake(committed, 
     lake = tmp_path / "lake"
     try:
         text = _out("demo", verbosity=0, lake=str(lake), simulate_seconds=1)
+        drop_slot(DEFAULT_SLOT)  # as `cdc_slots --drop` would: the landed files now have a gap
+        again = _out("demo", verbosity=0, lake=str(lake), simulate_seconds=0)
     finally:
         drop_slot(DEFAULT_SLOT)
+    assert f"the slot {DEFAULT_SLOT} of" in again and "is gone" in again and "new full load" in again, again
+    assert "the lake equals the source" in again, again
     assert "Keeping the existing world" in text and "make reseed" in text
     assert "the lake equals the source" in text, text
     assert (lake / "report.html").is_file() and (lake / "lake.html").is_file()

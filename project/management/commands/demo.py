@@ -61,7 +61,7 @@ class Command(BaseCommand):
 
     def _forget_lake(self, lake: Path, why: str) -> None:
         """Drop the task's slot and its folder: a new world needs a new full load."""
-        if any(slot.name == DEFAULT_SLOT for slot in list_slots()):
+        if any(slot.slot_name == DEFAULT_SLOT for slot in list_slots()):
             drop_slot(DEFAULT_SLOT)
         if lake.exists():
             shutil.rmtree(lake)
@@ -69,7 +69,7 @@ class Command(BaseCommand):
 
     def _lake(self, lake: Path, simulate_seconds: float) -> None:
         landing, warehouse = lake / "landing", lake / "warehouse"
-        slot_exists = any(slot.name == DEFAULT_SLOT for slot in list_slots())
+        slot_exists = any(slot.slot_name == DEFAULT_SLOT for slot in list_slots())
         if landing.exists() and load_state(open_store(landing)) and not slot_exists:
             self._forget_lake(lake, f"the slot {DEFAULT_SLOT} of {landing} is gone")
         self.stdout.write("\n== The local DMS task: full load (first run) or CDC since the last run")
