@@ -1,6 +1,6 @@
 """Every distribution the seeder draws from, and every parameter of it, in one place.
 
-The seed plan (SEED_PLAN.md §5) states volumes, tenant profiles and realism targets; this
+docs/REQUIREMENTS.md states volumes, tenant profiles and realism targets; this
 module turns each of them into a named, documented constant plus the small numpy samplers
 that use them. Generators (``seeding/generators``) import from here and hard-code nothing;
 ``seed_report`` and the tests compare measured figures against the same constants, so a
@@ -23,11 +23,11 @@ MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 
 # ---------------------------------------------------------------------------------------
-# Scales and tenant profiles (§5.1, §5.2)
+# Scales and tenant profiles (REQUIREMENTS.md: Volumes, Tenant profiles)
 # ---------------------------------------------------------------------------------------
 
-#: Volume multiplier per ``--scale``. ``medium`` is the plan's §5.1 target reached through
-#: the §5.2 profiles; ``small`` is a tenth (~100k rows, the §11 "100K records" criterion);
+#: Volume multiplier per ``--scale``. ``medium`` is the required volume reached through
+#: the tenant profiles; ``small`` is a tenth (~100k rows, the "100K records" success criterion);
 #: ``large`` is ten times medium.
 SCALES: dict[str, float] = {"small": 0.1, "medium": 1.0, "large": 10.0}
 
@@ -43,7 +43,7 @@ MIN_ORDERS = 50
 
 @dataclass(frozen=True)
 class Profile:
-    """One §5.2 tenant profile. Ranges are inclusive; a tenant draws uniformly inside them."""
+    """One tenant profile (docs/REQUIREMENTS.md). Ranges are inclusive; a tenant draws uniformly inside them."""
 
     key: str
     label: str
@@ -51,11 +51,11 @@ class Profile:
     products: tuple[int, int]
     orders: tuple[int, int]
     #: Events per order: "high / medium / low-medium event volume" made concrete so that the
-    #: medium world lands on §5.1's ~750k events for ~70k orders.
+    #: medium world lands on the required ~750k events for ~70k orders.
     events_per_order: float
-    #: Subscriptions per customer (§5.1: 2k-5k subscriptions for 5k-10k customers).
+    #: Subscriptions per customer (required: 2k-5k subscriptions for 5k-10k customers).
     subscriptions_per_customer: float
-    #: Target average order value range in dollars (§5.4: $50-$200 per tenant).
+    #: Target average order value range in dollars (required: $50-$200 per tenant).
     aov: tuple[float, float]
 
 
@@ -69,7 +69,7 @@ PROFILES: dict[str, Profile] = {
 }
 
 #: Profiles of the default world, in tenant order: 2 enterprise, 3 mid-market and 4 small
-#: tenants (§5.2 allows 3-5 small; §5.1 asks for 8-10 tenants). ``--tenants N`` takes the
+#: tenants (the profiles allow 3-5 small; the volumes ask for 8-10 tenants). ``--tenants N`` takes the
 #: first N entries, then continues with :data:`EXTRA_TENANT_CYCLE`.
 DEFAULT_COMPOSITION: tuple[str, ...] = (
     "enterprise", "mid_market", "small_business", "enterprise", "mid_market",
@@ -100,7 +100,7 @@ TENANT_PLAN_FEATURES: dict[str, list[str]] = {
 TENANT_AGE_DAYS = (400, 1500)
 
 # ---------------------------------------------------------------------------------------
-# Time (§5.3)
+# Time (REQUIREMENTS.md: Time distribution)
 # ---------------------------------------------------------------------------------------
 
 DEFAULT_DAYS = 180
@@ -190,7 +190,7 @@ def day_weights(window: Window) -> np.ndarray:
 
 
 def sample_times(rng: np.random.Generator, n: int, window: Window) -> np.ndarray:
-    """``n`` activity timestamps (ms) following the §5.3 shape, unsorted."""
+    """``n`` activity timestamps (ms) following the required time shape, unsorted."""
     day = rng.choice(window.days, size=n, p=day_weights(window))
     hours = np.asarray(HOUR_WEIGHTS)
     hour = rng.choice(24, size=n, p=hours / hours.sum())
@@ -204,15 +204,15 @@ def sample_before(rng: np.random.Generator, n: int, window: Window, max_days: in
 
 
 # ---------------------------------------------------------------------------------------
-# Customers (§5.4)
+# Customers (REQUIREMENTS.md: Realism)
 # ---------------------------------------------------------------------------------------
 
 #: Share of a tenant's customers who signed up before the window (the existing base);
-#: the rest sign up during the window following the §5.3 time shape.
+#: the rest sign up during the window following the required time shape.
 PREEXISTING_CUSTOMER_SHARE = 0.40
 PREEXISTING_CUSTOMER_MAX_DAYS = 730
 
-#: Repeat buying: the top 30% of customers place 70% of orders (§5.4).
+#: Repeat buying: the top 30% of customers place 70% of orders (REQUIREMENTS.md: Realism).
 REPEAT_TOP_CUSTOMER_SHARE = 0.30
 REPEAT_TOP_ORDER_SHARE = 0.70
 #: Share of ordering weight given to the loyal 30%. It is below 0.70 because unequal
@@ -251,7 +251,7 @@ CONTACT_PREFERENCES: tuple[tuple[str, float], ...] = (("email", 0.6), ("sms", 0.
 NEWSLETTER_SHARE = 0.45
 
 # ---------------------------------------------------------------------------------------
-# Products (§5.4)
+# Products (REQUIREMENTS.md: Realism)
 # ---------------------------------------------------------------------------------------
 
 CATEGORIES: tuple[str, ...] = ("Electronics", "Clothing", "Home", "Books", "Sports")
@@ -294,7 +294,7 @@ POPULARITY_ZIPF = 0.8
 PRICE_ELASTICITY_BOUNDS = (-1.0, 4.0)
 
 # ---------------------------------------------------------------------------------------
-# Orders and items (§5.4)
+# Orders and items (REQUIREMENTS.md: Realism)
 # ---------------------------------------------------------------------------------------
 
 ORDER_STATUS_MIX: dict[str, float] = {"completed": 0.80, "processing": 0.10, "cancelled": 0.05, "pending": 0.05}
@@ -325,7 +325,7 @@ PAYMENT_METHODS: tuple[tuple[str, float], ...] = (
 UNTRACKED_CHANNELS: tuple[tuple[str, float], ...] = (("mobile_app", 0.55), ("marketplace", 0.25), ("phone", 0.20))
 
 # ---------------------------------------------------------------------------------------
-# Events and sessions (§5.4)
+# Events and sessions (REQUIREMENTS.md: Realism)
 # ---------------------------------------------------------------------------------------
 
 FUNNEL_STEPS: tuple[str, ...] = ("page_view", "product_view", "add_to_cart", "checkout", "purchase")
@@ -387,7 +387,7 @@ def expected_events_per_session(items_per_order: float) -> tuple[float, float]:
 
 
 # ---------------------------------------------------------------------------------------
-# Subscriptions and invoices (§5.1, §9 subscription metrics)
+# Subscriptions and invoices (REQUIREMENTS.md: Volumes, Metrics the data must support)
 # ---------------------------------------------------------------------------------------
 
 #: (plan name, monthly list price in cents, share of subscriptions).

@@ -3,7 +3,7 @@
 Per tenant, :func:`collect` runs a handful of aggregate queries *as the app role inside
 the tenant's context* (so the report needs no cross-tenant right) and returns
 :class:`Facts`: counters that add up across tenants. :func:`figures` turns facts into the
-§5 figures (status mix, repeat-customer share, period shares, weekday/weekend ratio,
+realism figures of docs/REQUIREMENTS.md (status mix, repeat-customer share, period shares, weekday/weekend ratio,
 month-end uplift, funnel conversion per step, AOV, MRR ...), and :func:`checks` compares
 them with the targets of :mod:`seeding.distributions` within the tolerances below. The
 tests assert the same checks, so report and tests cannot drift apart.
@@ -204,7 +204,7 @@ def _time_figures(t: TimeFacts) -> dict[str, Any]:
 
 
 def figures(f: Facts) -> dict[str, Any]:
-    """The §5 realism figures from (possibly summed) facts."""
+    """The realism figures from (possibly summed) facts."""
     orders = sum(f.order_status.values())
     steps = {}
     for i in range(1, len(D.FUNNEL_STEPS)):
