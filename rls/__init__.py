@@ -12,3 +12,17 @@ Public API::
 
 ``rls`` depends on Django only; it never imports ``models_app``, ``seeding`` or ``cdc``.
 """
+
+from rls.conf import migration_database, role_names
+from rls.constraints import TenantForeignKeyConstraint, TenantIsolationPolicy, tenant_policy_of, tenant_scoped_models
+from rls.predicate import is_tenant_predicate
+from rls.roles import Roles, configured_roles, database_statements, policy_roles, role_statements
+from rls.signing import accepted_keys, proof, signing_key
+from rls.sql import CURRENT_TENANT_SQL, SET_TENANT_SQL, enable_rls_statements, qn, tenant_predicate
+
+__all__ = [
+    "CURRENT_TENANT_SQL", "SET_TENANT_SQL", "Roles", "TenantForeignKeyConstraint", "TenantIsolationPolicy",
+    "accepted_keys", "configured_roles", "database_statements", "enable_rls_statements", "is_tenant_predicate",
+    "migration_database", "policy_roles", "proof", "qn", "role_names", "role_statements", "signing_key",
+    "tenant_policy_of", "tenant_predicate", "tenant_scoped_models",
+]
