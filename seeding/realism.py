@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from seeding import distributions as D
+from seeding import tables as T
 
 #: (figure, tolerance): how far a measured figure may be from its target.
 TOLERANCES: dict[str, float] = {
@@ -39,8 +40,8 @@ TOLERANCES: dict[str, float] = {
 AOV_RANGE = (50.0, 200.0)
 PRICE_RANGE = (D.PRICE_FLOOR, D.PRICE_CEILING)
 
-TABLES = ("models_app_customer", "models_app_product", "models_app_subscription", "models_app_order",
-          "models_app_orderitem", "models_app_event", "models_app_invoice")
+TABLES = (T.CUSTOMER, T.PRODUCT, T.SUBSCRIPTION, T.ORDER,
+          T.ORDER_ITEM, T.EVENT, T.INVOICE)
 
 
 @dataclass
@@ -104,7 +105,7 @@ def window_of(settings: dict[str, Any] | None, cursor) -> D.Window | None:
     seeding = (settings or {}).get("seeding") if isinstance(settings, dict) else None
     if isinstance(seeding, dict) and seeding.get("start_date") and seeding.get("days"):
         return D.Window(dt.date.fromisoformat(seeding["start_date"]), int(seeding["days"]))
-    cursor.execute("SELECT min(order_date)::date, max(order_date)::date FROM models_app_order")
+    cursor.execute(f"SELECT min(order_date)::date, max(order_date)::date FROM {T.ORDER}")
     lo, hi = cursor.fetchone()
     if lo is None:
         return None
@@ -141,26 +142,26 @@ def collect(cursor, settings: dict[str, Any] | None) -> Facts:
         cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
         facts.counts[table] = cursor.fetchone()[0]
     window = window_of(settings, cursor)
-    cursor.execute("SELECT status, count(*), coalesce(sum(total), 0) FROM models_app_order GROUP BY status")
+    cursor.execute(f"SELECT status, count(*), coalesce(sum(total), 0) FROM {T.ORDER} GROUP BY status")
     for status, n, total in cursor.fetchall():
         facts.order_status[status] = n
         if status == "completed":
             facts.completed_orders, facts.completed_total_cents = n, int(round(total * 100))
-    cursor.execute("SELECT (order_date AT TIME ZONE 'UTC')::date, count(*) FROM models_app_order GROUP BY 1")
+    cursor.execute(f"SELECT (order_date AT TIME ZONE 'UTC')::date, count(*) FROM {T.ORDER} GROUP BY 1")
     facts.orders_time = _time_facts(cursor.fetchall(), window)
-    cursor.execute("SELECT (created_at AT TIME ZONE 'UTC')::date, count(*) FROM models_app_event GROUP BY 1")
+    cursor.execute(f"SELECT (created_at AT TIME ZONE 'UTC')::date, count(*) FROM {T.EVENT} GROUP BY 1")
     facts.events_time = _time_facts(cursor.fetchall(), window)
     if window is not None:
-        cursor.execute("SELECT status, count(*) FROM models_app_order WHERE order_date >= %s GROUP BY status",
+        cursor.execute(f"SELECT status, count(*) FROM {T.ORDER} WHERE order_date >= %s GROUP BY status",
                        [dt.datetime.combine(window.end, dt.time(), dt.UTC)])
         facts.live_order_status.update(dict(cursor.fetchall()))
-    cursor.execute("SELECT count(*) FROM models_app_order GROUP BY customer_id ORDER BY 1 DESC")
+    cursor.execute(f"SELECT count(*) FROM {T.ORDER} GROUP BY customer_id ORDER BY 1 DESC")
     per_customer = [r[0] for r in cursor.fetchall()]
     # Test accounts (a live workload's, metadata {"test": true}) are not customers.
-    cursor.execute("SELECT count(*) FROM models_app_customer WHERE NOT metadata @> '{\"test\": true}'")
+    cursor.execute(f"SELECT count(*) FROM {T.CUSTOMER} WHERE NOT metadata @> '{{\"test\": true}}'")
     top = math.ceil(cursor.fetchone()[0] * D.REPEAT_TOP_CUSTOMER_SHARE)
     facts.repeat_top_orders, facts.repeat_orders = sum(per_customer[:top]), sum(per_customer)
-    cursor.execute("""
+    cursor.execute(f"""
         SELECT count(*), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE auth),
                count(*) FILTER (WHERE pv), count(*) FILTER (WHERE prv), count(*) FILTER (WHERE atc),
                count(*) FILTER (WHERE co), count(*) FILTER (WHERE pu),
@@ -169,17 +170,17 @@ def collect(cursor, settings: dict[str, Any] | None) -> Facts:
                      bool_or(event_type = 'page_view') AS pv, bool_or(event_type = 'product_view') AS prv,
                      bool_or(event_type = 'add_to_cart') AS atc, bool_or(event_type = 'checkout') AS co,
                      bool_or(event_type = 'purchase') AS pu, max(created_at) - min(created_at) AS dur
-              FROM models_app_event GROUP BY session_id) s""")
+              FROM {T.EVENT} GROUP BY session_id) s""")
     row = cursor.fetchone()
     facts.sessions, facts.bounces, facts.authenticated_sessions = row[0], row[1], row[2]
     facts.funnel = list(row[3:8])
     facts.session_seconds, facts.timed_sessions = float(row[8]), row[9]
     cursor.execute("SELECT coalesce(sum(monthly_amount) FILTER (WHERE status = 'active'), 0) "
-                   "FROM models_app_subscription")
+                   f"FROM {T.SUBSCRIPTION}")
     facts.mrr_cents = int(round(cursor.fetchone()[0] * 100))
-    cursor.execute("SELECT status, count(*) FROM models_app_subscription GROUP BY status")
+    cursor.execute(f"SELECT status, count(*) FROM {T.SUBSCRIPTION} GROUP BY status")
     facts.subscription_status.update(dict(cursor.fetchall()))
-    cursor.execute("SELECT status, count(*) FROM models_app_invoice GROUP BY status")
+    cursor.execute(f"SELECT status, count(*) FROM {T.INVOICE} GROUP BY status")
     facts.invoice_status.update(dict(cursor.fetchall()))
     return facts
 
@@ -212,7 +213,7 @@ def figures(f: Facts) -> dict[str, Any]:
     paid = f.invoice_status.get("paid", 0)
     overdue = f.invoice_status.get("overdue", 0)
     return {
-        "counts": {k.removeprefix("models_app_"): v for k, v in f.counts.items()},
+        "counts": {T.short(k): v for k, v in f.counts.items()},
         "order_status_shares": {s: _ratio(f.order_status.get(s, 0), orders) for s in D.ORDER_STATUS_MIX},
         "live_orders": sum(f.live_order_status.values()),
         "live_order_status_shares": {s: _ratio(f.live_order_status.get(s, 0), sum(f.live_order_status.values()))
@@ -228,7 +229,7 @@ def figures(f: Facts) -> dict[str, Any]:
         "authenticated_session_share": _ratio(f.authenticated_sessions, f.sessions),
         "avg_session_seconds": _ratio(f.session_seconds, f.timed_sessions),
         "aov": _ratio(f.completed_total_cents / 100, f.completed_orders),
-        "items_per_order": _ratio(f.counts["models_app_orderitem"], f.counts["models_app_order"]),
+        "items_per_order": _ratio(f.counts[T.ORDER_ITEM], f.counts[T.ORDER]),
         "mrr": f.mrr_cents / 100,
         "subscription_status": dict(f.subscription_status),
         "invoice_status": dict(f.invoice_status),
@@ -290,48 +291,48 @@ def checks(fig: dict[str, Any], *, per_tenant_aov: dict[str, float | None] | Non
 
 #: Integrity rules as SQL counting violations in the current tenant (0 = holds).
 INTEGRITY_SQL: dict[str, str] = {
-    "order subtotal = sum(item totals)": """
-        SELECT count(*) FROM models_app_order o LEFT JOIN (
-            SELECT order_id, sum(total) AS s FROM models_app_orderitem GROUP BY order_id) i ON i.order_id = o.id
+    "order subtotal = sum(item totals)": f"""
+        SELECT count(*) FROM {T.ORDER} o LEFT JOIN (
+            SELECT order_id, sum(total) AS s FROM {T.ORDER_ITEM} GROUP BY order_id) i ON i.order_id = o.id
         WHERE o.subtotal <> coalesce(i.s, 0)""",
     "order total = subtotal + tax + shipping":
-        "SELECT count(*) FROM models_app_order WHERE total <> subtotal + tax + shipping",
+        f"SELECT count(*) FROM {T.ORDER} WHERE total <> subtotal + tax + shipping",
     "item total = quantity * unit_price - discount":
-        "SELECT count(*) FROM models_app_orderitem WHERE total <> quantity * unit_price - discount",
-    "completed_at only for completed orders, after order_date": """
-        SELECT count(*) FROM models_app_order WHERE (status = 'completed') <> (completed_at IS NOT NULL)
+        f"SELECT count(*) FROM {T.ORDER_ITEM} WHERE total <> quantity * unit_price - discount",
+    "completed_at only for completed orders, after order_date": f"""
+        SELECT count(*) FROM {T.ORDER} WHERE (status = 'completed') <> (completed_at IS NOT NULL)
             OR completed_at <= order_date""",
-    "items reference products that existed at order time": """
-        SELECT count(*) FROM models_app_orderitem i JOIN models_app_order o ON o.id = i.order_id
-            JOIN models_app_product p ON p.id = i.product_id WHERE p.created_at > o.order_date""",
-    "orders placed by customers who had signed up": """
-        SELECT count(*) FROM models_app_order o JOIN models_app_customer c ON c.id = o.customer_id
+    "items reference products that existed at order time": f"""
+        SELECT count(*) FROM {T.ORDER_ITEM} i JOIN {T.ORDER} o ON o.id = i.order_id
+            JOIN {T.PRODUCT} p ON p.id = i.product_id WHERE p.created_at > o.order_date""",
+    "orders placed by customers who had signed up": f"""
+        SELECT count(*) FROM {T.ORDER} o JOIN {T.CUSTOMER} c ON c.id = o.customer_id
         WHERE c.created_at > o.order_date""",
-    "purchase events match an order of that customer at that time": """
-        SELECT count(*) FROM models_app_event e LEFT JOIN models_app_order o
+    "purchase events match an order of that customer at that time": f"""
+        SELECT count(*) FROM {T.EVENT} e LEFT JOIN {T.ORDER} o
             ON o.id = (e.event_data ->> 'order_id')::uuid AND o.customer_id = e.customer_id
             AND o.order_date = e.created_at
         WHERE e.event_type = 'purchase' AND o.id IS NULL""",
-    "invoices match their subscription (customer, amount)": """
-        SELECT count(*) FROM models_app_invoice i JOIN models_app_subscription s ON s.id = i.subscription_id
+    "invoices match their subscription (customer, amount)": f"""
+        SELECT count(*) FROM {T.INVOICE} i JOIN {T.SUBSCRIPTION} s ON s.id = i.subscription_id
         WHERE i.customer_id <> s.customer_id OR i.amount <> s.monthly_amount
               * CASE WHEN s.billing_cycle = 'yearly' THEN 12 ELSE 1 END
               OR i.issue_date < s.start_date OR (s.end_date IS NOT NULL AND i.issue_date > s.end_date)""",
-    "paid_date >= issue_date, due_date > issue_date": """
-        SELECT count(*) FROM models_app_invoice WHERE paid_date < issue_date OR due_date <= issue_date
+    "paid_date >= issue_date, due_date > issue_date": f"""
+        SELECT count(*) FROM {T.INVOICE} WHERE paid_date < issue_date OR due_date <= issue_date
             OR (status = 'paid') <> (paid_date IS NOT NULL)""",
     "product price within $5-$2,000 and cost < price":
-        f"SELECT count(*) FROM models_app_product WHERE price < {PRICE_RANGE[0]} "  # noqa: S608 - constants
+        f"SELECT count(*) FROM {T.PRODUCT} WHERE price < {PRICE_RANGE[0]} "
         f"OR price > {PRICE_RANGE[1]} OR cost >= price",
     "created_at <= updated_at": " UNION ALL ".join(
         f"SELECT count(*) FROM {t} WHERE created_at > updated_at" for t in TABLES).join(  # noqa: S608
         ("SELECT sum(n) FROM (", ") v(n)")),
     "nothing in the future": " UNION ALL ".join(
-        [f"SELECT count(*) FROM {t} WHERE created_at > now() OR updated_at > now()"  # noqa: S608
+        [f"SELECT count(*) FROM {t} WHERE created_at > now() OR updated_at > now()"
          for t in TABLES]
-        + ["SELECT count(*) FROM models_app_order WHERE order_date > now() OR completed_at > now()",
-           "SELECT count(*) FROM models_app_invoice WHERE issue_date > current_date OR paid_date > current_date",
-           "SELECT count(*) FROM models_app_subscription WHERE start_date > current_date "
+        + [f"SELECT count(*) FROM {T.ORDER} WHERE order_date > now() OR completed_at > now()",
+           f"SELECT count(*) FROM {T.INVOICE} WHERE issue_date > current_date OR paid_date > current_date",
+           f"SELECT count(*) FROM {T.SUBSCRIPTION} WHERE start_date > current_date "
            "OR end_date > current_date"]).join(("SELECT sum(n) FROM (", ") v(n)")),
 }
 
