@@ -61,15 +61,17 @@ def render(doc: dict[str, Any]) -> str:
     if not doc["tenants"]:
         return "no tenants: run `python manage.py seed_all` first"
     tables = list(doc["overall"]["counts"])
-    head = f"{'tenant':<26} {'profile':<15}" + "".join(f"{t[:10]:>11}" for t in tables) + f"{'AOV':>9}{'MRR':>11}"
+    #: Each count column is as wide as its table's name (and at least 11): no header is cut.
+    widths = {t: max(11, len(t) + 1) for t in tables}
+    head = f"{'tenant':<26} {'profile':<15}" + "".join(f"{t:>{widths[t]}}" for t in tables) + f"{'AOV':>9}{'MRR':>11}"
     lines += ["Counts per tenant", head, "-" * len(head)]
     for t in doc["tenants"]:
         f = t["figures"]
         lines.append(f"{t['slug'][:26]:<26} {str(t['profile'] or 'manual')[:15]:<15}"
-                     + "".join(f"{f['counts'][k]:>11,}" for k in tables)
+                     + "".join(f"{f['counts'][k]:>{widths[k]},}" for k in tables)
                      + f"{_num(f['aov']):>9}{_num(f['mrr']):>11}")
     o = doc["overall"]
-    lines.append(f"{'overall':<26} {'':<15}" + "".join(f"{o['counts'][k]:>11,}" for k in tables)
+    lines.append(f"{'overall':<26} {'':<15}" + "".join(f"{o['counts'][k]:>{widths[k]},}" for k in tables)
                  + f"{_num(o['aov']):>9}{_num(o['mrr']):>11}")
     lines.append(f"total rows: {sum(o['counts'].values()):,}")
     o = doc["generated"]

@@ -86,3 +86,5 @@ def test_volumes_follow_profiles(world_report):
 def test_report_renders_text(world_report):
     text = seed_report.render(world_report)
     assert "Realism (generated tenants)" in text and "Integrity: all rules hold" in text
+    header = text.splitlines()[1].split()
+    assert set(world_report["overall"]["counts"]) <= set(header), header  # no table name cut short
