@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 from django.core.management import call_command
 
-from cdc.slots import DEFAULT_SLOT, drop_slot
+from cdc.slots import drop_slot
 from tenancy.models import Tenant
 
 
@@ -33,13 +34,15 @@ def test_status_counts_the_rows_of_every_tenant_table(committed, tmp_path) -> No
 def test_demo_run_again_keeps_the_existing_world_and_proves_the_lake(committed, replication_conn, tmp_path) -> None:
     tenant = committed.tenant()
     lake = tmp_path / "lake"
+    # Slot names are cluster-wide: a slot of its own, so a developer's `make demo` slot is untouched.
+    slot = f"demo_test_{uuid.uuid4().hex[:8]}"
     try:
-        text = _out("demo", verbosity=0, lake=str(lake), simulate_seconds=1)
-        drop_slot(DEFAULT_SLOT)  # as `cdc_slots --drop` would: the landed files now have a gap
-        again = _out("demo", verbosity=0, lake=str(lake), simulate_seconds=0)
+        text = _out("demo", verbosity=0, lake=str(lake), slot=slot, simulate_seconds=1)
+        drop_slot(slot)  # as `cdc_slots --drop` would: the landed files now have a gap
+        again = _out("demo", verbosity=0, lake=str(lake), slot=slot, simulate_seconds=0)
     finally:
-        drop_slot(DEFAULT_SLOT)
-    assert f"the slot {DEFAULT_SLOT} of" in again and "is gone" in again and "new full load" in again, again
+        drop_slot(slot)
+    assert f"the slot {slot} of" in again and "is gone" in again and "new full load" in again, again
     assert "the lake equals the source" in again, again
     assert "Keeping the existing world" in text and "make reseed" in text
     assert "the lake equals the source" in text, text

@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from cdc.landing import load_state, open_store
 from cdc.slots import DEFAULT_SLOT, drop_slot, list_slots
+from project.database import current_database_name
 from seeding.engine import existing_tenants
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class Command(BaseCommand):
     help = ("Seed a small multi-tenant history under tenant contexts (kept if one exists; --clean rebuilds it), "
             "print the seed report, then land it as DMS would, build the lake and prove it equals the source.")
     verbosity = 1
+    slot = DEFAULT_SLOT
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", default="small", choices=["small", "medium", "large"])
@@ -36,11 +38,14 @@ class Command(BaseCommand):
                             help="delete the existing world and lake and start again (default: keep them)")
         parser.add_argument("--lake", default="lake", help="folder of the lake demo (default ./lake)")
         parser.add_argument("--no-lake", action="store_true", help="seed only; skip the DMS task and the lake")
+        parser.add_argument("--slot", default=DEFAULT_SLOT,
+                            help=f"replication slot of the demo's DMS task (default {DEFAULT_SLOT})")
         parser.add_argument("--simulate-seconds", type=float, default=5.0,
                             help="seconds of live activity between the full load and the CDC drain (default 5)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         lake = Path(options["lake"])
+        self.slot = options["slot"]
         self.verbosity = options["verbosity"]
         if options["clean"] and not options["no_lake"]:
             self._forget_lake(lake, "--clean")
@@ -59,26 +64,31 @@ class Command(BaseCommand):
         """A step of the demo, printing into this command's own streams at its verbosity."""
         call_command(name, verbosity=self.verbosity, stdout=self.stdout, stderr=self.stderr, **options)
 
+    def _slot_here(self) -> bool:
+        """Whether this database has the task's slot (slot names are cluster-wide: another
+        database's slot of the same name is not ours to drop)."""
+        database = current_database_name()
+        return any(slot.slot_name == self.slot and slot.database == database for slot in list_slots())
+
     def _forget_lake(self, lake: Path, why: str) -> None:
         """Drop the task's slot and its folder: a new world needs a new full load."""
-        if any(slot.slot_name == DEFAULT_SLOT for slot in list_slots()):
-            drop_slot(DEFAULT_SLOT)
+        if self._slot_here():
+            drop_slot(self.slot)
         if lake.exists():
             shutil.rmtree(lake)
         self.stdout.write(f"{why}: dropped the DMS task's slot and {lake}/; the lake starts with a new full load.")
 
     def _lake(self, lake: Path, simulate_seconds: float) -> None:
         landing, warehouse = lake / "landing", lake / "warehouse"
-        slot_exists = any(slot.slot_name == DEFAULT_SLOT for slot in list_slots())
-        if landing.exists() and load_state(open_store(landing)) and not slot_exists:
-            self._forget_lake(lake, f"the slot {DEFAULT_SLOT} of {landing} is gone")
+        if landing.exists() and load_state(open_store(landing)) and not self._slot_here():
+            self._forget_lake(lake, f"the slot {self.slot} of {landing} is gone")
         self.stdout.write("\n== The local DMS task: full load (first run) or CDC since the last run")
-        self._run("dms_task", target=str(landing), once=True)
+        self._run("dms_task", target=str(landing), slot=self.slot, once=True)
         if simulate_seconds > 0:
             self.stdout.write(f"\n== {simulate_seconds:g} s of live activity under tenant contexts")
             self._run("simulate_activity", duration=simulate_seconds / 60, rate=3000)
             self.stdout.write("\n== The DMS task again: drain the changes into CDC files")
-            self._run("dms_task", target=str(landing), once=True)
+            self._run("dms_task", target=str(landing), slot=self.slot, once=True)
         self.stdout.write("\n== lake_build: Bronze (the files) -> Silver (current state, Iceberg) -> Gold")
         self._run("lake_build", landing=str(landing), warehouse=str(warehouse))
         self.stdout.write("\n== lake_verify: Silver equals the source, Gold equals PostgreSQL")
