@@ -11,9 +11,8 @@ policy, so live and expected expressions are compared in PostgreSQL's own spelli
 tenant predicate (``POLICY_WITHOUT_TENANT``, ``POLICY_OR_BYPASS``) is decided by
 :func:`rls.predicate.is_tenant_predicate`, the rule the system check ``rls.E006`` uses too.
 
-Severities: ``critical`` (tenant isolation is broken now), ``high`` (one step from broken,
-or the audit could not verify), ``medium`` (operational or defence-in-depth gap),
-``low``/``info`` (worth knowing). Any critical or high finding fails the audit.
+Modules: :mod:`~rls.audit.catalog` reads, :mod:`~rls.audit.rules` judges (severities are
+defined there), :mod:`~rls.audit.render` prints, :mod:`~rls.audit.ddl` writes policies.sql.
 """
 
 from __future__ import annotations

@@ -15,10 +15,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
 from project.database import DatabaseUnavailable
+from project.logs import CommandStream, command_logging
 from seeding import options as opts
 from seeding.engine import SeedError, SeedRequest, SeedResult, seed
 from seeding.interrupt import StopSignal, stop_on_sigint
-from seeding.logs import CommandStream, verbosity_logging
 from seeding.progress import for_command
 
 
@@ -51,7 +51,7 @@ class SeedCommand(BaseCommand):
         verbosity = int(options.get("verbosity", 1))
         stream = CommandStream(self.stderr)
         stop = StopSignal()
-        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
+        with command_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
             progress = for_command(verbosity, stream)
             try:
                 result = seed(request, progress, stop)

@@ -8,11 +8,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from project.bootstrap import BootstrapError
+from project.logs import CommandStream, command_logging
 from seeding import bench
 from seeding import distributions as D
 from seeding import options as opts
 from seeding.interrupt import Stopped, StopSignal, stop_on_sigint
-from seeding.logs import CommandStream, verbosity_logging
 from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         workers, batch_size = opts.workers_from_options(options), opts.batch_size_from_options(options)
         stream = CommandStream(self.stderr)
         stop = StopSignal()
-        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
+        with command_logging(verbosity, stream), stop_on_sigint(stop, "tenants"), database_errors():
             progress = for_command(verbosity, stream)
             try:
                 doc = bench.run(spec.scale, seed_value=spec.seed, tenants=spec.tenants, workers=workers,

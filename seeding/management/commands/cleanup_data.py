@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from project.logs import CommandStream, command_logging
 from seeding import options as opts
 from seeding.engine import (
     DEFAULT_DELETE_BATCH,
@@ -31,7 +32,6 @@ from seeding.engine import (
     with_dependents,
 )
 from seeding.interrupt import StopSignal, stop_on_sigint
-from seeding.logs import CommandStream, verbosity_logging
 from seeding.management.commands._base import database_errors
 from seeding.progress import for_command
 from seeding.tables import short as _short
@@ -79,7 +79,7 @@ class Command(BaseCommand):
             return
         stream = CommandStream(self.stderr)
         stop = StopSignal()
-        with verbosity_logging(verbosity, stream), stop_on_sigint(stop, "tenants"):
+        with command_logging(verbosity, stream), stop_on_sigint(stop, "tenants"):
             progress = for_command(verbosity, stream, verb="deleting")
             try:
                 result = cleanup(targets, units, batch_size=batch, progress=progress, stop=stop)
