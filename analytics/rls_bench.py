@@ -8,9 +8,18 @@ For one tenant, every query runs in two forms, interleaved, in the same process 
   application's runner sends (``explicit_filter=False`` measures the policy alone, the
   form that misled the planner on the largest tenant);
 * **reference**: the same filtered text as the replication role (``BYPASSRLS``) - what a
-  hand-written single-tenant query would be.
+  hand-written single-tenant query would be;
+* **one-time filter** (the diagnosis of what is left): the reference text, still as the
+  replication role and without RLS, with a second condition on every tenant-table scan that
+  compares ``tenant_id`` with a value PostgreSQL learns only at run time,
+  ``(SELECT %(tenant)s::uuid)``, an initplan like the policies'. The planner puts the bound
+  tenant and that value in one equivalence class and checks ``<initplan> = <tenant>`` in a
+  gating ``Result`` node (EXPLAIN: ``One-Time Filter``) above the scan, which every row of the
+  scan passes through. Its ratio to the reference is what PostgreSQL charges any policy whose
+  tenant the planner cannot see, before a verifier costs anything; ``app / one-time filter``
+  is what the policies and the signed context's verifier add on top.
 
-Only execution plus fetching is timed (not the ``BEGIN``/``set_config`` of the context).
+Only planning, execution and fetching are timed (not the ``BEGIN``/``set_config`` of the context).
 ``ratio = median(app) / median(reference)``; the target is <= 1.10 per metric. ``EXPLAIN
 (FORMAT JSON)`` of both forms lists the indexes each plan uses, and which of them lead with
 ``tenant_id`` (the evidence that RLS does not turn index scans into sequential scans).
@@ -26,8 +35,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.db import connections
+from sqlglot import exp
 
-from analytics.definitions import TENANT, MetricDefinition
+from analytics.definitions import TENANT, MetricDefinition, tenant_tables
+from analytics.sqlgen import TENANT_PARAM, add_tenant_filter, render
 from models_app.models import Order
 from tenancy import tenant_context
 from tenancy.models import Tenant
@@ -53,6 +64,11 @@ GROUP BY t.id, t.slug ORDER BY orders DESC, t.slug LIMIT 1
 """  # noqa: S608 - table names from the models
 
 
+#: The tenant as the planner sees the policies' verified tenant: a value known only at run time.
+RUNTIME_TENANT = exp.Subquery(this=exp.select(exp.cast(exp.Placeholder(this=TENANT_PARAM), "uuid")))
+FORMS = ("app", "reference", "one_time_filter")
+
+
 @dataclass
 class PlanEvidence:
     indexes: list[str] = field(default_factory=list)
@@ -66,6 +82,7 @@ class MetricBench:
     rows: int
     app_ms: list[float]
     reference_ms: list[float]
+    one_time_filter_ms: list[float]
     app_plan: PlanEvidence
     reference_plan: PlanEvidence
 
@@ -78,9 +95,23 @@ class MetricBench:
         return statistics.median(self.reference_ms)
 
     @property
+    def one_time_filter_median_ms(self) -> float:
+        return statistics.median(self.one_time_filter_ms)
+
+    @property
     def ratio(self) -> float:
         """Rounded as printed, so the verdicts agree with the figure a reader sees."""
-        return round(self.app_median_ms / self.reference_median_ms, 3) if self.reference_median_ms else float("inf")
+        return _ratio(self.app_median_ms, self.reference_median_ms)
+
+    @property
+    def one_time_filter_ratio(self) -> float:
+        """What PostgreSQL charges for a run-time tenant check alone (no RLS, no verifier)."""
+        return _ratio(self.one_time_filter_median_ms, self.reference_median_ms)
+
+    @property
+    def rls_over_one_time_filter(self) -> float:
+        """What the policies and the verifier add on top of that check."""
+        return _ratio(self.app_median_ms, self.one_time_filter_median_ms)
 
     @property
     def plans_match(self) -> bool:
@@ -97,8 +128,15 @@ class MetricBench:
             "name": self.name, "rows": self.rows, "runs": len(self.app_ms), "plans_match": self.plans_match,
             "app_median_ms": round(self.app_median_ms, 3), "reference_median_ms": round(self.reference_median_ms, 3),
             "ratio": self.ratio, "within_target": self.ratio <= TARGET_RATIO,
+            "one_time_filter_median_ms": round(self.one_time_filter_median_ms, 3),
+            "one_time_filter_ratio": self.one_time_filter_ratio,
+            "rls_over_one_time_filter": self.rls_over_one_time_filter,
             "app_plan": asdict(self.app_plan), "reference_plan": asdict(self.reference_plan),
         }
+
+
+def _ratio(value: float, reference: float) -> float:
+    return round(value / reference, 3) if reference else float("inf")
 
 
 def plan_nodes(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -138,6 +176,13 @@ def app_text(query: MetricDefinition, explicit_filter: bool) -> str:
     return query.sql("postgres", TENANT) if explicit_filter else query.sql("postgres")
 
 
+def one_time_filter_text(query: MetricDefinition) -> str:
+    """The reference text plus ``AND x.tenant_id = (SELECT %(tenant)s::uuid)`` on every tenant-table scan."""
+    tables = tenant_tables()
+    tree = add_tenant_filter(add_tenant_filter(query.tree, tables, TENANT), tables, RUNTIME_TENANT)
+    return render(tree, "postgres")
+
+
 def _time_app(query: MetricDefinition, tenant_id: uuid.UUID, explicit_filter: bool) -> tuple[float, int]:
     text = app_text(query, explicit_filter)
     with tenant_context(tenant_id), connections["default"].cursor() as cursor:
@@ -147,8 +192,7 @@ def _time_app(query: MetricDefinition, tenant_id: uuid.UUID, explicit_filter: bo
         return (time.perf_counter() - start) * 1000, len(rows)
 
 
-def _time_reference(conn, query: MetricDefinition, tenant_id: uuid.UUID) -> tuple[float, int]:
-    text = query.sql("postgres", TENANT)
+def _time_reference(conn, text: str, tenant_id: uuid.UUID) -> tuple[float, int]:
     with conn.cursor() as cursor:
         start = time.perf_counter()
         cursor.execute(text, {"tenant": str(tenant_id)})
@@ -171,31 +215,30 @@ def _explain_reference(conn, query: MetricDefinition, tenant_id: uuid.UUID) -> A
 
 def bench_metric(conn, query: MetricDefinition, tenant_id: uuid.UUID, *, repeat: int, warmup: int,
                  tenant_indexes: set[str], min_ms: float = 0.0, explicit_filter: bool = True) -> MetricBench:
-    """Interleave the two forms (alternating which goes first) and keep every timing.
+    """Interleave the three forms (rotating which goes first) and keep every timing.
 
     At least ``repeat`` timed runs of each form, more (up to ``MAX_REPEAT``) until each
     form has ``min_ms`` of timed work.
     """
-    app_ms: list[float] = []
-    reference_ms: list[float] = []
-    app_rows = reference_rows = 0
+    texts = {"reference": query.sql("postgres", TENANT), "one_time_filter": one_time_filter_text(query)}
+    timings: dict[str, list[float]] = {form: [] for form in FORMS}
+    rows: dict[str, int] = {}
     i = 0
-    while i < warmup + repeat or (min(sum(app_ms), sum(reference_ms)) < min_ms and len(app_ms) < MAX_REPEAT):
-        order = ("app", "reference") if i % 2 == 0 else ("reference", "app")
-        for form in order:
+    while i < warmup + repeat or (min(sum(t) for t in timings.values()) < min_ms
+                                  and len(timings["app"]) < MAX_REPEAT):
+        for form in FORMS[i % 3:] + FORMS[:i % 3]:
             if form == "app":
-                elapsed, app_rows = _time_app(query, tenant_id, explicit_filter)
-                if i >= warmup:
-                    app_ms.append(elapsed)
+                elapsed, rows[form] = _time_app(query, tenant_id, explicit_filter)
             else:
-                elapsed, reference_rows = _time_reference(conn, query, tenant_id)
-                if i >= warmup:
-                    reference_ms.append(elapsed)
+                elapsed, rows[form] = _time_reference(conn, texts[form], tenant_id)
+            if i >= warmup:
+                timings[form].append(elapsed)
         i += 1
-    if app_rows != reference_rows:
-        raise AssertionError(f"{query.name}: app role returned {app_rows} rows, reference {reference_rows}")
+    if len(set(rows.values())) != 1:
+        raise AssertionError(f"{query.name}: the forms returned different row counts: {rows}")
     return MetricBench(
-        name=query.name, rows=app_rows, app_ms=app_ms, reference_ms=reference_ms,
+        name=query.name, rows=rows["app"], app_ms=timings["app"], reference_ms=timings["reference"],
+        one_time_filter_ms=timings["one_time_filter"],
         app_plan=evidence(_explain_app(query, tenant_id, explicit_filter), tenant_indexes),
         reference_plan=evidence(_explain_reference(conn, query, tenant_id), tenant_indexes),
     )
@@ -227,6 +270,12 @@ def summarise(results: Sequence[MetricBench]) -> dict[str, Any]:
         "median_ratio": round(statistics.median(ratios), 3) if ratios else None,
         "geomean_ratio": round(statistics.geometric_mean(ratios), 3) if ratios else None,
         "over_target": [r.name for r in results if r.ratio > TARGET_RATIO],
+        "one_time_filter_max_ratio": round(max(r.one_time_filter_ratio for r in results), 3) if results else None,
+        "one_time_filter_median_ratio": (round(statistics.median(r.one_time_filter_ratio for r in results), 3)
+                                         if results else None),
+        "over_target_without_rls": [r.name for r in results if r.one_time_filter_ratio > TARGET_RATIO],
+        "rls_over_one_time_filter_max": (round(max(r.rls_over_one_time_filter for r in results), 3)
+                                         if results else None),
         "plans_differ": [r.name for r in results if not r.plans_match],
         "app_total_ms": round(sum(r.app_median_ms for r in results), 2),
         "reference_total_ms": round(sum(r.reference_median_ms for r in results), 2),

@@ -81,6 +81,8 @@ def tenant_scans(tree: exp.Expression, tenant_tables: Mapping[str, str]) -> list
 def _condition(table: exp.Table, column: str, tenant: object) -> exp.Expression:
     if isinstance(tenant, TenantParameter):
         value: exp.Expression = exp.Placeholder(this=TENANT_PARAM)
+    elif isinstance(tenant, exp.Expression):
+        value = tenant.copy()
     else:
         value = exp.Literal.string(str(uuid.UUID(str(tenant))))
     return exp.EQ(this=exp.column(column, table=table.alias_or_name), expression=value)
@@ -90,7 +92,8 @@ def add_tenant_filter(tree: exp.Expression, tenant_tables: Mapping[str, str], te
     """A copy of ``tree`` with ``alias.<tenant column> = <tenant>`` on every tenant-table scan.
 
     ``tenant_tables`` maps each tenant table to its tenant column (``tenant_id``; ``id`` for
-    ``tenancy_tenant`` itself).
+    ``tenancy_tenant`` itself). ``tenant`` is a tenant id, :data:`TENANT`, or any sqlglot
+    expression (``bench_rls`` compares with a tenant known only at run time, a sub-select).
     """
     tree = tree.copy()
     for table in tenant_scans(tree, tenant_tables):

@@ -9,8 +9,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from analytics.definitions import metric_queries
-from analytics.rls_bench import MAX_REPEAT, TARGET_RATIO, evidence
+from analytics.definitions import TENANT, metric_queries
+from analytics.rls_bench import MAX_REPEAT, TARGET_RATIO, evidence, one_time_filter_text, plan_nodes
+from analytics.runner import replication_connection
 
 
 def bench(*args: str) -> dict:
@@ -30,6 +31,11 @@ def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None
         assert metric["ratio"] == pytest.approx(
             metric["app_median_ms"] / metric["reference_median_ms"], rel=0.02, abs=0.005)
         assert metric["within_target"] == (metric["ratio"] <= TARGET_RATIO)
+        assert metric["one_time_filter_median_ms"] > 0
+        assert metric["one_time_filter_ratio"] == pytest.approx(
+            metric["one_time_filter_median_ms"] / metric["reference_median_ms"], rel=0.02, abs=0.005)
+        assert metric["rls_over_one_time_filter"] == pytest.approx(
+            metric["app_median_ms"] / metric["one_time_filter_median_ms"], rel=0.02, abs=0.005)
     summary = document["summary"]
     latency = document["tenant_context"]
     assert latency["runs"] > 0 and 0 < latency["median_us"] <= latency["p95_us"]
@@ -37,6 +43,9 @@ def test_every_metric_gets_a_ratio_against_the_explicit_filter(world_db) -> None
     assert summary["max_ratio"] == max(m["ratio"] for m in document["metrics"])
     assert set(summary["over_target"]) == {m["name"] for m in document["metrics"] if not m["within_target"]}
     assert set(summary["plans_differ"]) == {m["name"] for m in document["metrics"] if not m["plans_match"]}
+    assert summary["one_time_filter_max_ratio"] == max(m["one_time_filter_ratio"] for m in document["metrics"])
+    assert set(summary["over_target_without_rls"]) == {
+        m["name"] for m in document["metrics"] if m["one_time_filter_ratio"] > TARGET_RATIO}
     for metric in document["metrics"]:
         same = (metric["app_plan"]["indexes"] == metric["reference_plan"]["indexes"]
                 and metric["app_plan"]["seq_scans"] == metric["reference_plan"]["seq_scans"])
@@ -77,6 +86,33 @@ def test_fast_metrics_run_until_each_form_has_the_minimum_timed_work(world_db) -
     assert 2 < longer["runs"] <= MAX_REPEAT
     # Medians under load sit well below the means that filled the budget: a loose lower bound.
     assert longer["runs"] == MAX_REPEAT or longer["app_median_ms"] * longer["runs"] >= wanted * 0.2
+
+
+def test_the_one_time_filter_form_is_the_reference_plus_a_run_time_tenant_check(world_db) -> None:
+    """The diagnostic form: every tenant-table scan compares tenant_id with the bound tenant and with
+    an initplan; PostgreSQL checks the two in a gating Result node (``One-Time Filter``), as it does
+    for the policies' verified tenant, and the form runs without RLS (the replication role)."""
+    query = metric_queries()["mrr"]
+    text = one_time_filter_text(query)
+    assert text.count("tenant_id = %(tenant)s") == query.sql("postgres", TENANT).count("tenant_id = %(tenant)s") == 1
+    assert "s.tenant_id = ( SELECT CAST(%(tenant)s AS UUID) )" in " ".join(text.split())
+    slug, tenant_id = next(iter(world_db.tenants.items()))
+    conn = replication_connection()
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("EXPLAIN (FORMAT JSON) " + text, {"tenant": str(tenant_id)})
+            plan = cursor.fetchone()[0][0]["Plan"]
+            nodes = list(plan_nodes(plan))
+            assert any(n["Node Type"] == "Result" and "One-Time Filter" in n for n in nodes), plan
+            cursor.execute("EXPLAIN (FORMAT JSON) " + query.sql("postgres", TENANT), {"tenant": str(tenant_id)})
+            reference = list(plan_nodes(cursor.fetchone()[0][0]["Plan"]))
+            assert not any("One-Time Filter" in n for n in reference)
+            cursor.execute(text, {"tenant": str(tenant_id)})
+            gated = cursor.fetchall()
+            cursor.execute(query.sql("postgres", TENANT), {"tenant": str(tenant_id)})
+            assert gated == cursor.fetchall() and gated
+    finally:
+        conn.close()
 
 
 def test_evidence_reads_index_names_and_seq_scans_from_explain_json() -> None:
