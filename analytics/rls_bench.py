@@ -1,6 +1,6 @@
 """The RLS read tax: each metric as the app role under RLS vs. an explicit tenant filter.
 
-For one tenant, every query runs in two forms, interleaved, in the same process and run:
+For one tenant, every query runs in three forms, interleaved, in the same process and run:
 
 * **app**: the metric as the app role inside ``tenant_context`` (the policies add their
   tenant condition, an initplan, to every table). By default the text also carries the
@@ -21,7 +21,7 @@ For one tenant, every query runs in two forms, interleaved, in the same process 
 
 Only planning, execution and fetching are timed (not the ``BEGIN``/``set_config`` of the context).
 ``ratio = median(app) / median(reference)``; the target is <= 1.10 per metric. ``EXPLAIN
-(FORMAT JSON)`` of both forms lists the indexes each plan uses, and which of them lead with
+(FORMAT JSON)`` of the app and reference forms lists the indexes each plan uses, and which of them lead with
 ``tenant_id`` (the evidence that RLS does not turn index scans into sequential scans).
 """
 
